@@ -1,0 +1,313 @@
+package installer
+
+import (
+	"bytes"
+	"encoding"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// FieldError is one problem with the answers, naming the field by its path in the file
+// (network.ipv4.gateway, users.admin.ssh_keys[1]) and, for a file, where it was written.
+type FieldError struct {
+	File  string
+	Pos   Position
+	Field string
+	Err   error
+}
+
+// Error reads like answers.yaml:14:7: network.ipv4.gateway: 10.1.0.1 is outside 10.0.0.0/24.
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File + ":")
+	}
+	if e.Pos.Line > 0 {
+		fmt.Fprintf(&b, "%d:%d:", e.Pos.Line, e.Pos.Column)
+	}
+	if b.Len() > 0 {
+		b.WriteByte(' ')
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+// Unwrap returns the underlying problem.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// ErrInvalid is wrapped by every problem that Parse and Validate report, so callers can tell
+// bad answers from failures to read them.
+var ErrInvalid = errors.New("invalid answers")
+
+// problems collects FieldErrors and joins them sorted by position, then field.
+type problems []*FieldError
+
+func (p *problems) add(file string, pos Position, field string, format string, args ...any) {
+	*p = append(*p, &FieldError{File: file, Pos: pos, Field: field, Err: fmt.Errorf(format, args...)})
+}
+
+func (p problems) join() error {
+	if len(p) == 0 {
+		return nil
+	}
+	sort.SliceStable(p, func(i, j int) bool {
+		a, b := p[i], p[j]
+		if a.Pos.Line != b.Pos.Line {
+			return a.Pos.Line < b.Pos.Line
+		}
+		if a.Pos.Column != b.Pos.Column {
+			return a.Pos.Column < b.Pos.Column
+		}
+		return a.Field < b.Field
+	})
+	errs := make([]error, len(p))
+	for i, e := range p {
+		errs[i] = e
+	}
+	return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
+}
+
+// Problems returns the individual problems inside an error from Parse or Validate.
+func Problems(err error) []*FieldError {
+	var out []*FieldError
+	var walk func(error)
+	walk = func(e error) {
+		if fe, ok := e.(*FieldError); ok {
+			out = append(out, fe)
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			if x := u.Unwrap(); x != nil {
+				walk(x)
+			}
+		}
+	}
+	if err != nil {
+		walk(err)
+	}
+	return out
+}
+
+// Load reads an answers file; see Parse.
+func Load(path string, base Answers) (Answers, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Answers{}, fmt.Errorf("read answers: %w", err)
+	}
+	return Parse(path, data, base)
+}
+
+// Parse decodes an answers file strictly onto base (usually Defaults): unknown keys,
+// duplicate keys, wrong types and words that are not in an enumeration are errors, all
+// reported at once with their field paths and positions. Keys that the file does not set keep
+// base's value. Plaintext passwords are hashed before Parse returns and cleared.
+func Parse(name string, data []byte, base Answers) (Answers, error) {
+	a := base
+	a.file = name
+	a.pos = map[string]Position{}
+	var p problems
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			p.add(name, Position{}, "", "the file is empty; want at least \"version: 1\"")
+			return a, p.join()
+		}
+		p.add(name, Position{}, "", "not valid YAML: %v", err)
+		return a, p.join()
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		p.add(name, Position{extra.Line, extra.Column}, "", "a second YAML document: an answers file holds one")
+	}
+	d := &decoder{file: name, pos: a.pos, p: &p}
+	root := doc.Content[0]
+	if root.Kind == yaml.MappingNode {
+		seen := false
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if root.Content[i].Value == "version" {
+				seen = true
+			}
+		}
+		if !seen {
+			p.add(name, Position{root.Line, root.Column}, "version", "missing; want version: 1")
+		}
+	}
+	d.value(root, reflect.ValueOf(&a).Elem(), "")
+	if a.Version != Version && a.pos["version"] != (Position{}) {
+		p.add(name, a.pos["version"], "version", "%d is not supported; want 1", a.Version)
+	}
+	a.hashPasswords(&p)
+	return a, p.join()
+}
+
+type decoder struct {
+	file string
+	pos  map[string]Position
+	p    *problems
+}
+
+func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
+	d.p.add(d.file, Position{n.Line, n.Column}, path, format, args...)
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!str" {
+			return strconv.Quote(n.Value)
+		}
+		return n.Value
+	}
+	return "something else"
+}
+
+// value decodes n into v, whose field path is path.
+func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind == yaml.DocumentNode {
+		d.value(n.Content[0], v, path)
+		return
+	}
+	if path != "" {
+		d.pos[path] = Position{n.Line, n.Column}
+	}
+	if isNull(n) {
+		// An empty value keeps the default, like an absent key.
+		return
+	}
+	if v.Kind() != reflect.Pointer && reflect.PointerTo(v.Type()).Implements(textUnmarshaler) {
+		if n.Kind != yaml.ScalarNode {
+			d.fail(n, path, "want a single value, got %s", kindName(n))
+			return
+		}
+		fresh := reflect.New(v.Type())
+		if err := fresh.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
+			d.fail(n, path, "%v", err)
+			return
+		}
+		v.Set(fresh.Elem())
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		fresh := reflect.New(v.Type().Elem())
+		if !v.IsNil() {
+			fresh.Elem().Set(v.Elem())
+		}
+		d.value(n, fresh.Elem(), path)
+		v.Set(fresh)
+	case reflect.Struct:
+		d.mapping(n, v, path)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			d.fail(n, path, "want a list, got %s", kindName(n))
+			return
+		}
+		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+		for i, item := range n.Content {
+			d.value(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		}
+		v.Set(s)
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			d.fail(n, path, "want a string, got %s", kindName(n))
+			return
+		}
+		v.SetString(n.Value)
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+			d.fail(n, path, "want true or false, got %s", kindName(n))
+			return
+		}
+		v.SetBool(n.Value == "true" || n.Value == "True" || n.Value == "TRUE")
+	case reflect.Int:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+			d.fail(n, path, "want a whole number, got %s", kindName(n))
+			return
+		}
+		i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+		if err != nil {
+			d.fail(n, path, "want a whole number, got %s", n.Value)
+			return
+		}
+		v.SetInt(i)
+	default:
+		d.fail(n, path, "cannot be decoded (internal error: %s)", v.Kind())
+	}
+}
+
+func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "want a mapping of keys to values, got %s", kindName(n))
+		return
+	}
+	fields := map[string]int{}
+	var names []string
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		fields[name] = i
+		names = append(names, name)
+	}
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		key := k.Value
+		kp := key
+		if path != "" {
+			kp = path + "." + key
+		}
+		if k.Kind != yaml.ScalarNode {
+			d.fail(k, path, "a key must be a plain word, got %s", kindName(k))
+			continue
+		}
+		if first, dup := seen[key]; dup {
+			d.fail(k, kp, "duplicate key (first given at line %d)", first.Line)
+			continue
+		}
+		seen[key] = k
+		idx, ok := fields[key]
+		if !ok {
+			d.fail(k, kp, "unknown key; known keys here: %s", strings.Join(names, ", "))
+			continue
+		}
+		d.value(val, v.Field(idx), kp)
+		if val.Kind == yaml.MappingNode || val.Kind == yaml.SequenceNode {
+			// A section is best pointed at by its key, not its first entry.
+			d.pos[kp] = Position{k.Line, k.Column}
+		}
+	}
+}
