@@ -1,0 +1,353 @@
+package installer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Action is work a step does in Go rather than through an external command.
+type Action string
+
+// Actions a step can carry; Execute calls the hook registered for each.
+const (
+	ActionPreflight Action = "preflight"      // check the machine before anything is touched
+	ActionNetwork   Action = "network-live"   // apply a static address live (netsetup)
+	ActionVerify    Action = "verify-target"  // check the installed system will boot Xen
+	ActionSaveLog   Action = "save-log"       // copy the install log onto the target
+	ActionWebhook   Action = "webhook-result" // tell the webhook the install succeeded
+)
+
+// File is a file a step writes before its commands run. Path is where it goes on the
+// machine being installed (under the live system's /, the target is /mnt).
+type File struct {
+	Path string
+	Data []byte
+	Mode fs.FileMode
+}
+
+// Step is one unit of the install: it writes its files, runs its commands in order, then its
+// action. Name is stable: the state file and --resume refer to steps by it.
+type Step struct {
+	Name     string
+	Title    string
+	Files    []File
+	Commands [][]string
+	Action   Action
+	// Destroys lists the disks (by-id paths) whose data this step erases.
+	Destroys []string
+	// OnResume are commands run when this step is already done but a later one is not, to
+	// bring back state a restarted installer lost (disko --mode mount).
+	OnResume [][]string
+	// MayFail marks a step whose failure is reported but does not stop the install.
+	MayFail bool
+}
+
+// EventKind says what happened in an Event.
+type EventKind int
+
+// Event kinds.
+const (
+	StepStarted EventKind = iota
+	StepOutput
+	StepDone
+	StepSkipped
+	StepFailed
+)
+
+// Event is progress from Execute, for the TUI and the headless output.
+type Event struct {
+	Kind     EventKind
+	Index    int // 0-based step index
+	Total    int
+	Step     string
+	Title    string
+	Line     string // StepOutput: one line of output, or the command about to run
+	Duration time.Duration
+	Err      error
+}
+
+// StepError is an install that stopped at a step: it names the step and, for a command, the
+// command, its exit status and the tail of its output.
+type StepError struct {
+	Step string
+	Err  error
+}
+
+func (e *StepError) Error() string {
+	var ce *CommandError
+	if errors.As(e.Err, &ce) {
+		return fmt.Sprintf("step %s failed: %v\n--- last lines of output ---\n%s", e.Step, ce, ce.Tail(20))
+	}
+	return fmt.Sprintf("step %s failed: %v", e.Step, e.Err)
+}
+
+// Unwrap returns the step's error.
+func (e *StepError) Unwrap() error { return e.Err }
+
+// ErrStateMismatch is returned by a resume whose state file belongs to a different plan.
+var ErrStateMismatch = errors.New("the saved install state is for a different plan")
+
+// State is what the state file records: which plan, which steps are done, what failed.
+type State struct {
+	Plan    string    `json:"plan"`
+	Done    []string  `json:"done"`
+	Failed  string    `json:"failed,omitempty"`
+	Error   string    `json:"error,omitempty"`
+	Updated time.Time `json:"updated"`
+}
+
+// ExecOptions configures Execute.
+type ExecOptions struct {
+	// StateFile records finished steps (default /tmp/xennix/state.json).
+	StateFile string
+	// Resume continues from the state file: done steps are skipped.
+	Resume bool
+	// Root is prepended to every file a step writes: "" for the real machine, the --out
+	// directory for a dry run.
+	Root string
+	// Log receives the structured install log.
+	Log *slog.Logger
+	// Events receives progress; may be nil.
+	Events func(Event)
+	// Hooks run the steps' actions. A step whose action has no hook fails.
+	Hooks map[Action]func(ctx context.Context, s Step) error
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Hash identifies a plan: its steps, commands and file contents. A resume is refused when
+// the plan it would continue is not the one the state file was written for.
+func (p Plan) Hash() string {
+	h := sha256.New()
+	for _, s := range p.Steps {
+		fmt.Fprintf(h, "step %s %s\n", s.Name, s.Action)
+		for _, c := range s.Commands {
+			fmt.Fprintf(h, "cmd %q\n", c)
+		}
+		for _, f := range s.Files {
+			sum := sha256.Sum256(f.Data)
+			fmt.Fprintf(h, "file %s %o %x\n", f.Path, f.Mode, sum)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Execute runs the plan's steps in order through runner. It stops at the first step that
+// fails (unless the step MayFail), keeps everything done so far, and records finished steps
+// in the state file, so that a later Execute with Resume continues at the failed step.
+func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
+	if o.StateFile == "" {
+		o.StateFile = "/tmp/xennix/state.json"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	emit := func(e Event) {
+		if o.Events != nil {
+			o.Events(e)
+		}
+	}
+	st := State{Plan: p.Hash()}
+	if o.Resume {
+		old, err := LoadState(o.StateFile)
+		if err != nil {
+			return fmt.Errorf("resume: %w", err)
+		}
+		if old.Plan != st.Plan {
+			return fmt.Errorf("resume from %s: %w (were the answers changed?)", o.StateFile, ErrStateMismatch)
+		}
+		st.Done = old.Done
+	}
+	save := func() error {
+		st.Updated = o.Now().UTC()
+		return saveState(o.StateFile, st)
+	}
+	if err := save(); err != nil {
+		return fmt.Errorf("write install state: %w", err)
+	}
+	total := len(p.Steps)
+	done := func(name string) bool { return slices.Contains(st.Done, name) }
+	pendingAfter := func(i int) bool {
+		for _, later := range p.Steps[i+1:] {
+			if !done(later.Name) {
+				return true
+			}
+		}
+		return false
+	}
+	for i, s := range p.Steps {
+		ev := Event{Index: i, Total: total, Step: s.Name, Title: s.Title}
+		if done(s.Name) {
+			ev.Kind = StepSkipped
+			emit(ev)
+			o.Log.Info("step skipped: done before", "step", s.Name)
+			if !pendingAfter(i) {
+				continue
+			}
+			// What this step left behind (mounts) may be gone in a restarted installer.
+			for _, argv := range s.OnResume {
+				o.Log.Info("restore after resume", "step", s.Name, "argv", argv)
+				if out, err := runner.Run(ctx, argv); err != nil {
+					o.Log.Error("restore failed", "step", s.Name, "argv", argv, "output", string(out))
+					return &StepError{Step: s.Name, Err: err}
+				}
+			}
+			continue
+		}
+		ev.Kind = StepStarted
+		emit(ev)
+		start := o.Now()
+		o.Log.Info("step started", "step", s.Name, "title", s.Title, "destroys", s.Destroys)
+		err := runStep(ctx, s, runner, o, func(line string) {
+			emit(Event{Kind: StepOutput, Index: i, Total: total, Step: s.Name, Title: s.Title, Line: line})
+		})
+		dur := o.Now().Sub(start)
+		if err != nil {
+			o.Log.Error("step failed", "step", s.Name, "duration", dur.String(), "error", err.Error())
+			emit(Event{Kind: StepFailed, Index: i, Total: total, Step: s.Name, Title: s.Title, Duration: dur, Err: err})
+			if s.MayFail {
+				continue
+			}
+			st.Failed, st.Error = s.Name, err.Error()
+			if serr := save(); serr != nil {
+				o.Log.Error("write install state", "error", serr.Error())
+			}
+			return &StepError{Step: s.Name, Err: err}
+		}
+		o.Log.Info("step done", "step", s.Name, "duration", dur.String())
+		st.Done = append(st.Done, s.Name)
+		st.Failed, st.Error = "", ""
+		if err := save(); err != nil {
+			return fmt.Errorf("write install state after %s: %w", s.Name, err)
+		}
+		emit(Event{Kind: StepDone, Index: i, Total: total, Step: s.Name, Title: s.Title, Duration: dur})
+	}
+	return nil
+}
+
+func runStep(ctx context.Context, s Step, runner Runner, o ExecOptions, line func(string)) error {
+	for _, f := range s.Files {
+		dst := filepath.Join(o.Root, f.Path)
+		if err := WriteFileAtomic(dst, f.Data, f.Mode); err != nil {
+			return err
+		}
+		o.Log.Info("wrote file", "step", s.Name, "path", f.Path, "bytes", len(f.Data))
+		line("wrote " + f.Path)
+	}
+	for _, argv := range s.Commands {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line("$ " + shellJoin(argv))
+		o.Log.Info("run", "step", s.Name, "argv", argv)
+		start := o.Now()
+		var out []byte
+		var err error
+		if lr, ok := runner.(LineRunner); ok {
+			out, err = lr.RunLines(ctx, argv, line)
+		} else {
+			out, err = runner.Run(ctx, argv)
+			for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+				if l != "" {
+					line(l)
+				}
+			}
+		}
+		o.Log.Info("ran", "step", s.Name, "argv", argv, "duration", o.Now().Sub(start).String(), "output", string(out), "ok", err == nil)
+		if err != nil {
+			var ce *CommandError
+			if !errors.As(err, &ce) {
+				err = &CommandError{Argv: argv, ExitCode: -1, Output: out, Err: err}
+			}
+			return err
+		}
+	}
+	if s.Action != "" {
+		hook, ok := o.Hooks[s.Action]
+		if !ok {
+			return fmt.Errorf("no handler for action %s", s.Action)
+		}
+		if err := hook(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LoadState reads a state file.
+func LoadState(path string) (State, error) {
+	var st State
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return st, fmt.Errorf("read install state: %w", err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("read install state %s: %w", path, err)
+	}
+	return st, nil
+}
+
+func saveState(path string, st State) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, append(b, '\n'), 0o600)
+}
+
+// WriteFileAtomic writes data to a temporary file beside path and renames it into place, so a
+// reader never sees a half-written file. Missing parent directories are created.
+func WriteFileAtomic(path string, data []byte, mode fs.FileMode) error {
+	if mode == 0 {
+		mode = 0o644
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	name := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			os.Remove(name)
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(name, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	ok = true
+	return nil
+}
