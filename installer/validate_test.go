@@ -86,7 +86,7 @@ func TestValidateBadAnswers(t *testing.T) {
 		{"no disks", strings.Replace(base, "disks:\n  ids: [/dev/disk/by-id/nvme-eui.0001]\n", "", 1), []want{{"disks", 0, "missing"}}},
 		{"kernel name instead of by-id", replace("/dev/disk/by-id/nvme-eui.0001", "/dev/sda"), []want{{"disks.ids[0]", 5, "not a /dev/disk/by-id/ path"}}},
 		{"by-id with shell characters", replace("/dev/disk/by-id/nvme-eui.0001", `"/dev/disk/by-id/x;rm -rf /"`), []want{{"disks.ids[0]", 5, ""}}},
-		{"duplicate disk", replace("ids: [/dev/disk/by-id/nvme-eui.0001]", "ids: [/dev/disk/by-id/nvme-eui.0001, /dev/disk/by-id/nvme-eui.0001]")+"storage:\n  mirror: true\n", []want{{"disks.ids[1]", 5, "listed twice"}}},
+		{"duplicate disk", replace("ids: [/dev/disk/by-id/nvme-eui.0001]", "ids: [/dev/disk/by-id/nvme-eui.0001, /dev/disk/by-id/nvme-eui.0001]") + "storage:\n  mirror: true\n", []want{{"disks.ids[1]", 5, "listed twice"}}},
 		{"filter min above max", strings.Replace(base, "  ids: [/dev/disk/by-id/nvme-eui.0001]\n", "  filter:\n    min_size: 2TiB\n    max_size: 1TiB\n", 1), []want{{"disks.filter.max_size", 7, "below min_size"}}},
 		{"filter count three", strings.Replace(base, "  ids: [/dev/disk/by-id/nvme-eui.0001]\n", "  filter:\n    count: 3\n", 1), []want{{"disks.filter.count", 6, "1 or 2"}}},
 		{"filter bad glob", strings.Replace(base, "  ids: [/dev/disk/by-id/nvme-eui.0001]\n", "  filter:\n    model: \"[\"\n", 1), []want{{"disks.filter.model", 6, "not a valid glob"}}},
