@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/netsetup"
 )
 
 var (
@@ -50,6 +51,7 @@ func (a Answers) Validate(r *hwdetect.Report) error {
 	v.xen()
 	v.users()
 	v.install()
+	v.leaves()
 	return v.p.join()
 }
 
@@ -595,4 +597,20 @@ func (v *validator) install() {
 			v.bad(fmt.Sprintf("interactive[%d]", i), "%s is listed twice", s)
 		}
 	}
+}
+
+// leaves runs the checks of disko and netsetup on what the answers convert to, so that a
+// layout or network those packages would refuse is refused here, at the answers' lines.
+func (v *validator) leaves() {
+	if v.r == nil {
+		// Without the machine, "the first NIC with link" and MAC addresses cannot be
+		// resolved; the answers' own checks above are what can be said.
+		return
+	}
+	v.leafProblems("network", v.a.NetConfig(v.r).Validate(netNICs(*v.r)))
+	disks, err := v.a.SelectDisks(*v.r)
+	if err != nil {
+		return // already reported by disks()
+	}
+	v.leafProblems("storage", v.a.DiskoLayout(disks, v.r).Validate())
 }
