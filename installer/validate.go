@@ -15,7 +15,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/xennix/xennix/hwdetect"
-	"github.com/xennix/xennix/netsetup"
 )
 
 var (
