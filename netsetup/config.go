@@ -1,0 +1,214 @@
+package netsetup
+
+import (
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+)
+
+// Defaults applied by Config.WithDefaults.
+const (
+	// DefaultBridge is the name of the bridge guests attach to. Xen's own tooling and most
+	// guides call it xenbr0 (xl-network-configuration(5), bridge=).
+	DefaultBridge = "xenbr0"
+	// DefaultBond is the name of the bond when Bond.Name is empty.
+	DefaultBond = "bond0"
+	// DefaultBondMode is the bond mode when Bond.Mode is empty: active-backup needs no switch
+	// configuration and is safe under a bridge (kernel Documentation/networking/bonding.rst).
+	DefaultBondMode = BondActiveBackup
+	// DefaultMIIMonMs is the link monitoring interval in milliseconds when Bond.MIIMonMs is
+	// 0. Without miimon (or ARP monitoring) a bond never notices a dead member (bonding.rst,
+	// "miimon": 100 is the value the document suggests).
+	DefaultMIIMonMs = 100
+)
+
+// IPv4 address modes (IPv4.Mode).
+const (
+	IPv4DHCP   = "dhcp"
+	IPv4Static = "static"
+	IPv4Off    = "off"
+)
+
+// IPv6 address modes (IPv6.Mode). RA is stateless autoconfiguration from router
+// advertisements; DHCPv6 adds a DHCPv6 client; Static is a fixed address and gateway.
+const (
+	IPv6RA     = "ra"
+	IPv6DHCPv6 = "dhcpv6"
+	IPv6Static = "static"
+	IPv6Off    = "off"
+)
+
+// Bond modes, as the kernel bonding driver and systemd.netdev(5) [Bond] Mode= name them.
+const (
+	BondBalanceRR    = "balance-rr"
+	BondActiveBackup = "active-backup"
+	BondBalanceXOR   = "balance-xor"
+	BondBroadcast    = "broadcast"
+	Bond8023AD       = "802.3ad"
+	BondBalanceTLB   = "balance-tlb"
+	BondBalanceALB   = "balance-alb"
+)
+
+var bondModes = []string{BondBalanceRR, BondActiveBackup, BondBalanceXOR, BondBroadcast, Bond8023AD, BondBalanceTLB, BondBalanceALB}
+
+// hashPolicies are the transmit hash policies systemd.netdev(5) TransmitHashPolicy= and
+// the NixOS check (networkd.nix, sectionBond) accept.
+var hashPolicies = []string{"layer2", "layer2+3", "layer3+4", "encap2+3", "encap3+4"}
+
+// Config is the host's Xen bridge networking: one bridge that guests' vifs join, whose
+// ports are either the uplinks or a bond of them, optionally with the host's own address
+// on a management VLAN on top of the bridge.
+//
+// An uplink may be given by name, by MAC, or both. The bridge (and bond and VLAN) take the
+// MAC of the first uplink (first bond member) so that a DHCP lease, a MAC reservation and
+// switch port security keep working when the NIC becomes a bridge port. Render can only
+// write that MAC when it is known: the installer fills Uplink.MAC from the hardware report
+// for an uplink given by name. Without it the rendered netdevs say MACAddress=none and the
+// kernel picks the MAC (see Render).
+type Config struct {
+	// Bridge is the bridge name; DefaultBridge when empty.
+	Bridge string
+	// Uplinks are the bridge's ports when there is no bond (usually one).
+	Uplinks []Uplink
+	// Bond, when not nil, is put between the uplinks and the bridge; its members replace
+	// Uplinks.
+	Bond *Bond
+	// VLAN is the management VLAN id (1..4094) or 0 for none. With a VLAN the host's
+	// address lives on the VLAN interface <Bridge>.<VLAN> and the bridge itself carries
+	// no address; guests still get the untagged (and any tagged) traffic of the bridge.
+	VLAN int
+	// MTU is set on every link of the chain (uplinks, bond, bridge, VLAN); 0 leaves the
+	// default (1500 for Ethernet).
+	MTU int
+	// IPv4 is the host's IPv4 configuration.
+	IPv4 IPv4
+	// IPv6 is the host's IPv6 configuration.
+	IPv6 IPv6
+	// DNS are the name servers, and Search the search domains, of the host's link.
+	DNS    []netip.Addr
+	Search []string
+	// PinNames writes one systemd .link file per uplink that names the NIC with its
+	// permanent MAC (systemd.link(5) [Match] PermanentMACAddress=, [Link] Name=), so that a
+	// firmware or kernel update cannot rename it. Every uplink then needs both Name and MAC.
+	PinNames bool
+}
+
+// Uplink is a NIC used as a bridge port or bond member, identified by Name, by MAC (then
+// Name may be empty), or both. MAC is the NIC's permanent address.
+type Uplink struct {
+	Name string
+	MAC  net.HardwareAddr
+}
+
+// Bond is a Linux bond of uplinks (kernel Documentation/networking/bonding.rst).
+type Bond struct {
+	// Name is the bond device name; DefaultBond when empty.
+	Name string
+	// Mode is one of the Bond* constants; DefaultBondMode when empty. balance-tlb and
+	// balance-alb rewrite source MACs and do not work for bridged guest traffic (bonding.rst,
+	// "balance-alb"); prefer active-backup or 802.3ad under a Xen bridge.
+	Mode string
+	// Members are the NICs in the bond; at least two.
+	Members []Uplink
+	// MIIMonMs is the MII link monitoring interval in milliseconds; DefaultMIIMonMs when 0.
+	MIIMonMs int
+	// LACPRate is "slow" or "fast" (802.3ad only); empty leaves the kernel default (slow).
+	LACPRate string
+	// HashPolicy is the transmit hash policy (balance-xor, 802.3ad and balance-tlb only):
+	// layer2, layer2+3, layer3+4, encap2+3 or encap3+4; empty leaves the kernel default.
+	HashPolicy string
+}
+
+// IPv4 is the host's IPv4 configuration.
+type IPv4 struct {
+	// Mode is IPv4DHCP (the default), IPv4Static or IPv4Off.
+	Mode string
+	// Address is the host address with its prefix length, such as 192.0.2.10/24 (static).
+	Address netip.Prefix
+	// Gateway is the default gateway (static, optional); it must be inside Address's subnet.
+	Gateway netip.Addr
+}
+
+// IPv6 is the host's IPv6 configuration.
+type IPv6 struct {
+	// Mode is IPv6RA (the default), IPv6DHCPv6, IPv6Static or IPv6Off.
+	Mode string
+	// Address is the host address with its prefix length (static).
+	Address netip.Prefix
+	// Gateway is the default gateway (static, optional): inside Address's subnet or a
+	// link-local address such as fe80::1.
+	Gateway netip.Addr
+}
+
+// NIC is a network interface of the machine, as Validate checks uplinks against it. The
+// installer converts the hardware report into this.
+type NIC struct {
+	Name         string
+	MAC          net.HardwareAddr
+	PermanentMAC net.HardwareAddr
+	// Virtual is true for software devices (bridges, bonds, veth, tun); they cannot be
+	// uplinks.
+	Virtual bool
+}
+
+// WithDefaults returns a copy of c with empty fields set to their defaults: the bridge and
+// bond names, the bond mode and MII interval, and the address modes (IPv4 DHCP, IPv6
+// router advertisements). It never changes c or what c points to.
+func (c Config) WithDefaults() Config {
+	if c.Bridge == "" {
+		c.Bridge = DefaultBridge
+	}
+	c.Uplinks = slices.Clone(c.Uplinks)
+	c.DNS = slices.Clone(c.DNS)
+	c.Search = slices.Clone(c.Search)
+	if c.Bond != nil {
+		b := *c.Bond
+		b.Members = slices.Clone(b.Members)
+		if b.Name == "" {
+			b.Name = DefaultBond
+		}
+		if b.Mode == "" {
+			b.Mode = DefaultBondMode
+		}
+		if b.MIIMonMs == 0 {
+			b.MIIMonMs = DefaultMIIMonMs
+		}
+		c.Bond = &b
+	}
+	if c.IPv4.Mode == "" {
+		c.IPv4.Mode = IPv4DHCP
+	}
+	if c.IPv6.Mode == "" {
+		c.IPv6.Mode = IPv6RA
+	}
+	return c
+}
+
+// ports are the NICs that carry the bridge's traffic: the bond members, or the uplinks.
+func (c Config) ports() []Uplink {
+	if c.Bond != nil {
+		return c.Bond.Members
+	}
+	return c.Uplinks
+}
+
+// hostLink is the name of the interface that carries the host's addresses.
+func (c Config) hostLink() string {
+	if c.VLAN != 0 {
+		return c.vlanName()
+	}
+	return c.Bridge
+}
+
+func (c Config) vlanName() string {
+	return c.Bridge + "." + strconv.Itoa(c.VLAN)
+}
+
+// bridgeMAC is the MAC the bridge, bond and VLAN take: the first port's, when known.
+func (c Config) bridgeMAC() net.HardwareAddr {
+	if p := c.ports(); len(p) > 0 {
+		return p[0].MAC
+	}
+	return nil
+}
