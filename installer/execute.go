@@ -21,11 +21,11 @@ type Action string
 
 // Actions a step can carry; Execute calls the hook registered for each.
 const (
-	ActionPreflight Action = "preflight"      // check the machine before anything is touched
-	ActionNetwork   Action = "network-live"   // apply a static address live (netsetup)
-	ActionVerify    Action = "verify-target"  // check the installed system will boot Xen
-	ActionSaveLog   Action = "save-log"       // copy the install log onto the target
-	ActionWebhook   Action = "webhook-result" // tell the webhook the install succeeded
+	ActionPreflight Action = "preflight"     // check the machine before anything is touched
+	ActionNetwork   Action = "network-live"  // apply a static address live (netsetup)
+	ActionVerify    Action = "verify-target" // check the installed system will boot Xen
+	ActionSaveLog   Action = "save-log"      // copy the install log onto the target
+	ActionWebhook   Action = "webhook"       // tell the webhook how the install goes
 )
 
 // File is a file a step writes before its commands run. Path is where it goes on the

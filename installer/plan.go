@@ -1,7 +1,20 @@
 package installer
 
 import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
 	"github.com/xennix/xennix/hwdetect"
+)
+
+// Where the install works: the live system's scratch directory and the target's mount point.
+const (
+	WorkDir   = "/tmp/xennix"
+	TargetDir = "/mnt"
 )
 
 // Plan is an install as plain data: the disks it will erase and the ordered steps (files to
@@ -14,6 +27,8 @@ type Plan struct {
 	Steps []Step
 	// Notes are things the operator should know about this plan (unlocked inputs, …).
 	Notes []string
+	// Summary is the one-line description of what is installed.
+	Summary string
 }
 
 // Destroys lists every disk (by-id path) the plan erases.
@@ -23,4 +38,218 @@ func (p Plan) Destroys() []string {
 		out = append(out, s.Destroys...)
 	}
 	return out
+}
+
+// Files lists every file the plan writes, in order.
+func (p Plan) Files() []File {
+	var out []File
+	for _, s := range p.Steps {
+		out = append(out, s.Files...)
+	}
+	return out
+}
+
+// PlanOptions are what NewPlan needs beyond the answers and the machine.
+type PlanOptions struct {
+	// Inputs are the image's locked flake inputs; nil means unlocked (a dry run outside the
+	// image), which NewPlan notes.
+	Inputs Inputs
+	// HostModules holds the XenNix host modules (assets/nixos) to copy into
+	// /etc/nixos/xennix/.
+	HostModules fs.FS
+}
+
+// ErrNoHostModules is returned when NewPlan has no host modules to install.
+var ErrNoHostModules = errors.New("no XenNix host modules to install")
+
+// NewPlan turns validated answers for a machine into the install plan: pure data, nothing is
+// touched. It validates the answers against the report first and returns those problems.
+func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
+	if err := a.Validate(&r); err != nil {
+		return Plan{}, err
+	}
+	disks, err := a.SelectDisks(r)
+	if err != nil {
+		return Plan{}, err
+	}
+	layout := a.DiskoLayout(disks, &r)
+	diskoNix, err := layout.Render()
+	if err != nil {
+		return Plan{}, fmt.Errorf("render disk layout: %w", err)
+	}
+	im := layout.Implied()
+	netNix, err := a.NetConfig(&r).RenderFile()
+	if err != nil {
+		return Plan{}, fmt.Errorf("render network: %w", err)
+	}
+	settings, err := a.settingsNix(&r, im)
+	if err != nil {
+		return Plan{}, fmt.Errorf("render settings: %w", err)
+	}
+	host := a.Host.Hostname
+	flake, err := flakeNix(host, o.Inputs)
+	if err != nil {
+		return Plan{}, fmt.Errorf("render flake: %w", err)
+	}
+	lock, err := flakeLock(o.Inputs)
+	if err != nil {
+		return Plan{}, fmt.Errorf("render flake.lock: %w", err)
+	}
+	conf, err := configurationNix(stateVersion(o.Inputs))
+	if err != nil {
+		return Plan{}, fmt.Errorf("render configuration.nix: %w", err)
+	}
+	saved, err := a.Marshal(
+		"yaml-language-server: $schema="+SchemaID,
+		"The answers this host was installed with (secrets only as hashes). xennix-setup reads",
+		"and rewrites this file; `xennix install --answers` installs an identical machine.",
+	)
+	if err != nil {
+		return Plan{}, err
+	}
+
+	etc := path.Join(TargetDir, "etc/nixos")
+	files := []File{
+		{Path: etc + "/flake.nix", Data: flake},
+	}
+	if lock != nil {
+		files = append(files, File{Path: etc + "/flake.lock", Data: lock})
+	}
+	files = append(files,
+		File{Path: etc + "/configuration.nix", Data: conf},
+		File{Path: etc + "/disko.nix", Data: diskoNix},
+		File{Path: etc + "/xennix/settings.nix", Data: settings},
+		File{Path: etc + "/xennix/network.nix", Data: netNix},
+		File{Path: etc + "/xennix/answers.yaml", Data: saved, Mode: 0o600},
+	)
+	if o.HostModules == nil {
+		return Plan{}, ErrNoHostModules
+	}
+	mods := 0
+	err = fs.WalkDir(o.HostModules, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "tests" || d.Name() == "examples") {
+			return fs.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".nix") {
+			return nil
+		}
+		b, err := fs.ReadFile(o.HostModules, p)
+		if err != nil {
+			return err
+		}
+		files = append(files, File{Path: path.Join(etc, "xennix", p), Data: b})
+		mods++
+		return nil
+	})
+	if err != nil {
+		return Plan{}, fmt.Errorf("read host modules: %w", err)
+	}
+	if mods == 0 {
+		return Plan{}, ErrNoHostModules
+	}
+
+	var notes []string
+	if o.Inputs == nil {
+		notes = append(notes, fmt.Sprintf("flake inputs are not locked (no %s: not running from a XenNix image); nixos-install will need the network to fetch nixpkgs, disko and impermanence", InputsPath))
+	}
+	var ids []string
+	for _, d := range layout.Disks {
+		ids = append(ids, d.ID)
+	}
+	diskoFile := WorkDir + "/disko.nix"
+	install := []string{"nixos-install", "--root", TargetDir, "--flake", etc + "#" + host, "--no-root-passwd", "--no-channel-copy"}
+	if a.Install.Offline {
+		install = append(install, "--option", "substituters", "")
+	}
+	steps := []Step{
+		{Name: "notify-started", Title: "Tell the webhook the install started", Action: ActionWebhook, MayFail: true},
+		{Name: "preflight", Title: "Check the machine", Action: ActionPreflight},
+	}
+	if a.Network.IPv4.Mode == IPv4Static || a.Network.IPv6.Mode == IPv6Static {
+		steps = append(steps, Step{Name: "network", Title: "Bring up the static network", Action: ActionNetwork})
+	}
+	steps = append(steps,
+		Step{Name: "write-layout", Title: "Write the disk layout", Files: []File{{Path: diskoFile, Data: diskoNix}}},
+		Step{Name: "partition", Title: "Partition, format and mount " + strings.Join(diskNames(disks), ", "),
+			Commands: [][]string{{"disko", "--mode", "destroy,format,mount", "--yes-wipe-all-disks", diskoFile}},
+			Destroys: ids,
+			OnResume: [][]string{{"disko", "--mode", "mount", diskoFile}}},
+		Step{Name: "hardware-config", Title: "Detect hardware for NixOS",
+			Commands: [][]string{{"nixos-generate-config", "--no-filesystems", "--root", TargetDir}}},
+		Step{Name: "write-config", Title: "Write /etc/nixos", Files: files},
+		Step{Name: "install", Title: "Install NixOS with Xen", Commands: [][]string{install}},
+		Step{Name: "verify", Title: "Check the new system will boot Xen", Action: ActionVerify},
+		Step{Name: "save-log", Title: "Save the install log on the new system", Action: ActionSaveLog},
+	)
+	finish := [][]string{{"swapoff", "-a"}, {"umount", "-R", TargetDir}}
+	for _, p := range im.Pools {
+		finish = append(finish, []string{"zpool", "export", p})
+	}
+	steps = append(steps,
+		Step{Name: "unmount", Title: "Unmount the new system", Commands: finish},
+		Step{Name: "notify-succeeded", Title: "Tell the webhook the install succeeded", Action: ActionWebhook, MayFail: true},
+	)
+	if a.Reboot() {
+		steps = append(steps, Step{Name: "reboot", Title: "Reboot into XenNix", Commands: [][]string{{"systemctl", "reboot"}}})
+	}
+	if a.Install.Webhook == "" {
+		steps = withoutWebhooks(steps)
+	}
+	return Plan{Hostname: host, Disks: disks, Steps: steps, Notes: notes, Summary: a.Summary(&r)}, nil
+}
+
+// withoutWebhooks drops the webhook steps of a plan whose answers name no webhook.
+func withoutWebhooks(steps []Step) []Step {
+	out := steps[:0]
+	for _, s := range steps {
+		if s.Action != ActionWebhook {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func diskNames(ds []hwdetect.Disk) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Name)
+	}
+	return out
+}
+
+// Transcript is the plan as text: each step with the disks it erases, the files it writes
+// (size and SHA-256) and the commands it runs. It is what --dry-run writes and what the
+// golden tests compare.
+func (p Plan) Transcript() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# XenNix install plan for %s\n# %s\n", p.Hostname, p.Summary)
+	for _, n := range p.Notes {
+		fmt.Fprintf(&b, "# note: %s\n", n)
+	}
+	for i, s := range p.Steps {
+		fmt.Fprintf(&b, "\n## %d. %s (%s)\n", i+1, s.Title, s.Name)
+		for _, d := range s.Destroys {
+			fmt.Fprintf(&b, "# ERASES %s\n", d)
+		}
+		for _, f := range s.Files {
+			mode := f.Mode
+			if mode == 0 {
+				mode = 0o644
+			}
+			fmt.Fprintf(&b, "write %s (%d bytes, mode %04o, sha256 %x)\n", f.Path, len(f.Data), mode, sha256.Sum256(f.Data))
+		}
+		for _, c := range s.Commands {
+			fmt.Fprintf(&b, "$ %s\n", shellJoin(c))
+		}
+		if s.Action != "" {
+			fmt.Fprintf(&b, "> %s\n", s.Action)
+		}
+		if s.MayFail {
+			b.WriteString("# (a failure here is reported and the install goes on)\n")
+		}
+	}
+	return b.String()
 }

@@ -1,0 +1,393 @@
+package installer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/netsetup"
+)
+
+// Issue is one preflight finding. Hard issues stop the install; soft ones are warnings an
+// operator may acknowledge.
+type Issue struct {
+	Hard bool
+	Msg  string
+}
+
+func (i Issue) String() string {
+	if i.Hard {
+		return "error: " + i.Msg
+	}
+	return "warning: " + i.Msg
+}
+
+// ErrPreflight is wrapped when preflight finds hard issues.
+var ErrPreflight = errors.New("preflight failed")
+
+// Installer carries out a plan on this machine: it provides Execute's hooks (preflight, live
+// network, verification, log saving, webhook) and the checks before anything is touched.
+type Installer struct {
+	Answers Answers
+	Plan    Plan
+	// Report is the hardware report the plan was made from.
+	Report hwdetect.Report
+	// Headless is an install from an answers file without an operator.
+	Headless bool
+	// Confirmed are the disks (by-id paths) an operator confirmed by typing their names;
+	// interactive installs erase only those.
+	Confirmed []string
+	// DryRun: checks report and nothing is changed; Root is the --out directory.
+	DryRun bool
+	Root   string
+	// LogPath is the install log that is copied onto the target.
+	LogPath string
+	// Out receives what a dry run would have done.
+	Out io.Writer
+
+	// Seams to the machine, each with a production default.
+	Euid       func() int
+	Rescan     func() (hwdetect.Report, error)
+	Online     func(ctx context.Context) error
+	ApplyNet   func(ctx context.Context, c netsetup.Config) ([]string, error)
+	HTTPClient *http.Client
+	Now        func() time.Time
+}
+
+func (in *Installer) defaults() {
+	if in.Euid == nil {
+		in.Euid = os.Geteuid
+	}
+	if in.Rescan == nil {
+		in.Rescan = func() (hwdetect.Report, error) { return hwdetect.Scan("/") }
+	}
+	if in.Online == nil {
+		in.Online = checkOnline
+	}
+	if in.ApplyNet == nil {
+		in.ApplyNet = func(ctx context.Context, c netsetup.Config) ([]string, error) {
+			_, changes, err := netsetup.Apply(ctx, nil, c)
+			return changes, err
+		}
+	}
+	if in.HTTPClient == nil {
+		in.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if in.Now == nil {
+		in.Now = time.Now
+	}
+	if in.Out == nil {
+		in.Out = io.Discard
+	}
+}
+
+// checkOnline tries to reach the NixOS binary cache, which nixos-install uses for whatever
+// the image does not carry.
+func checkOnline(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, "https://cache.nixos.org/nix-cache-info", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach cache.nixos.org: %w", err)
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// Preflight checks the machine before anything is touched: root, the target disks present,
+// unmounted and not the installer medium, consent to erase them, memory, firmware, the
+// encryption passphrase, and the network unless the install is offline.
+func (in *Installer) Preflight(ctx context.Context) []Issue {
+	in.defaults()
+	var out []Issue
+	hard := func(f string, a ...any) { out = append(out, Issue{Hard: true, Msg: fmt.Sprintf(f, a...)}) }
+	soft := func(f string, a ...any) { out = append(out, Issue{Msg: fmt.Sprintf(f, a...)}) }
+	if in.Euid() != 0 {
+		hard("xennix install must run as root")
+	}
+	rep, err := in.Rescan()
+	if err != nil {
+		hard("cannot read the hardware: %v", err)
+		rep = in.Report
+	}
+	for _, want := range in.Plan.Disks {
+		id := want.ByID
+		if id == "" {
+			id = "/dev/" + want.Name
+		}
+		d, ok := rep.DiskByID(id)
+		switch {
+		case !ok:
+			hard("target disk %s is gone", id)
+			continue
+		case d.InstallerMedium:
+			hard("%s (%s) holds the running installer: it cannot be a target", id, d.Name)
+		case d.Mounted:
+			hard("%s (%s) is in use (mounted, swap or stacked devices): unmount it first", id, d.Name)
+		}
+		holds := len(d.Partitions) > 0 || d.FSType != ""
+		switch {
+		case in.Headless && !in.Answers.Install.Wipe && holds:
+			hard("%s holds %s; a headless install erases it only with install.wipe: true in the answers", id, describeContents(d))
+		case !in.Headless && !slices.Contains(in.Confirmed, id):
+			hard("%s was not confirmed for erasing", id)
+		}
+	}
+	if total := rep.Memory.TotalBytes; total != 0 && total < uint64(1536*MiB) {
+		hard("%s of memory: the installer needs at least 1.5GiB", Size(total).Human())
+	} else if total != 0 && total < uint64(4*GiB) {
+		soft("%s of memory: Xen hosts want at least 4GiB", Size(total).Human())
+	}
+	if in.Answers.Firmware(&in.Report) == FirmwareUEFI && rep.Firmware.Mode == hwdetect.FirmwareBIOS {
+		hard("the answers ask for UEFI but the installer was booted by BIOS: the UEFI boot loader cannot be registered")
+	}
+	if rep.Firmware.SecureBoot {
+		hard("Secure Boot is on: Xen will not boot until it is turned off in the firmware setup")
+	}
+	if e := in.Answers.Storage.Encryption; e.Enabled {
+		switch fi, err := os.Stat(e.PassphraseFile); {
+		case e.PassphraseFile == "":
+			hard("encryption is on but there is no passphrase (storage.encryption.passphrase_file)")
+		case err != nil:
+			hard("encryption passphrase file: %v", err)
+		case fi.Size() == 0:
+			hard("encryption passphrase file %s is empty", e.PassphraseFile)
+		}
+	}
+	if !in.Answers.Install.Offline {
+		if err := in.Online(ctx); err != nil {
+			soft("no network (%v): the install will use only what the image carries", err)
+		}
+	}
+	return out
+}
+
+func describeContents(d hwdetect.Disk) string {
+	var parts []string
+	for _, p := range d.Partitions {
+		s := p.Name
+		if p.FSType != "" {
+			s += " " + p.FSType
+		}
+		if p.Label != "" {
+			s += " " + p.Label
+		}
+		parts = append(parts, s)
+	}
+	if d.FSType != "" {
+		parts = append(parts, "a "+d.FSType+" filesystem")
+	}
+	return fmt.Sprintf("%d partition(s): %s", len(d.Partitions), strings.Join(parts, ", "))
+}
+
+// WipeSummary describes each disk the plan erases by model, size, serial and contents, for
+// the confirmation an operator must give.
+func (p Plan) WipeSummary() []string {
+	var out []string
+	for _, d := range p.Disks {
+		id := d.ByID
+		if id == "" {
+			id = "/dev/" + d.Name
+		}
+		contents := "no partitions"
+		if len(d.Partitions) > 0 || d.FSType != "" {
+			contents = describeContents(d)
+		}
+		out = append(out, fmt.Sprintf("%s: %s %s, serial %s, %s — %s", d.Name, strings.TrimSpace(d.Vendor+" "+d.Model), Size(d.SizeBytes).Human(), d.Serial, id, contents))
+	}
+	return out
+}
+
+// Hooks returns Execute's action handlers.
+func (in *Installer) Hooks() map[Action]func(context.Context, Step) error {
+	in.defaults()
+	return map[Action]func(context.Context, Step) error{
+		ActionPreflight: in.preflightHook,
+		ActionNetwork:   in.networkHook,
+		ActionVerify:    in.verifyHook,
+		ActionSaveLog:   in.saveLogHook,
+		ActionWebhook:   in.webhookHook,
+	}
+}
+
+func (in *Installer) preflightHook(ctx context.Context, _ Step) error {
+	var hard []string
+	for _, i := range in.Preflight(ctx) {
+		fmt.Fprintln(in.Out, i)
+		if i.Hard {
+			hard = append(hard, i.Msg)
+		}
+	}
+	if len(hard) > 0 && !in.DryRun {
+		return fmt.Errorf("%w:\n  %s", ErrPreflight, strings.Join(hard, "\n  "))
+	}
+	return nil
+}
+
+func (in *Installer) networkHook(ctx context.Context, _ Step) error {
+	c := in.Answers.NetConfig(&in.Report)
+	if in.DryRun {
+		fmt.Fprintf(in.Out, "would apply the network live: bridge %s\n", c.WithDefaults().Bridge)
+		return nil
+	}
+	changes, err := in.ApplyNet(ctx, c)
+	for _, ch := range changes {
+		fmt.Fprintf(in.Out, "network: %s\n", ch)
+	}
+	if err != nil {
+		return fmt.Errorf("apply the network live: %w", err)
+	}
+	return nil
+}
+
+func (in *Installer) verifyHook(_ context.Context, _ Step) error {
+	if in.DryRun {
+		fmt.Fprintln(in.Out, "would verify the installed system in", TargetDir)
+		return nil
+	}
+	v := VerifyTarget(filepath.Join(in.Root, TargetDir), in.Answers.Loader(&in.Report), in.Answers.Firmware(&in.Report))
+	fmt.Fprint(in.Out, v.String())
+	if !v.OK {
+		return fmt.Errorf("the installed system would not boot Xen:\n%s", v)
+	}
+	return nil
+}
+
+func (in *Installer) saveLogHook(_ context.Context, _ Step) error {
+	if in.LogPath == "" {
+		return nil
+	}
+	b, err := os.ReadFile(in.LogPath)
+	if err != nil {
+		return fmt.Errorf("read install log: %w", err)
+	}
+	dst := filepath.Join(in.Root, TargetDir, "var/log/xennix/install.log")
+	return WriteFileAtomic(dst, b, 0o600)
+}
+
+// Event names sent to the webhook.
+const (
+	EventStarted   = "started"
+	EventSucceeded = "succeeded"
+	EventFailed    = "failed"
+)
+
+func (in *Installer) webhookHook(ctx context.Context, s Step) error {
+	ev := EventStarted
+	if s.Name == "notify-succeeded" {
+		ev = EventSucceeded
+	}
+	return in.Notify(ctx, ev, nil)
+}
+
+// Notify POSTs an install event to the answers' webhook (nothing when there is none): the
+// event, host, plan summary, hardware report and, for failures, the error.
+func (in *Installer) Notify(ctx context.Context, event string, failure error) error {
+	in.defaults()
+	url := in.Answers.Install.Webhook
+	if url == "" {
+		return nil
+	}
+	body := map[string]any{
+		"event":    event,
+		"host":     in.Answers.Host.Hostname,
+		"summary":  in.Plan.Summary,
+		"time":     in.Now().UTC().Format(time.RFC3339),
+		"hardware": in.Report,
+	}
+	if failure != nil {
+		body["error"] = failure.Error()
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	if in.DryRun {
+		fmt.Fprintf(in.Out, "would POST %s event to %s (%d bytes)\n", event, redactURL(url), len(b))
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
+	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := in.HTTPClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("webhook %s: %w", redactURL(url), err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("webhook %s: %s", redactURL(url), resp.Status)
+	}
+	return nil
+}
+
+// redactURL hides the credentials a webhook URL may carry.
+func redactURL(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at >= 0 {
+		return scheme + "://[redacted]@" + rest[at+1:]
+	}
+	return u
+}
+
+// NewLog opens the structured install log (JSON lines) at path. Every string logged passes
+// through the redactor, so the secrets listed are replaced by [redacted].
+func NewLog(path string, secrets ...string) (*slog.Logger, io.Closer, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, nil, fmt.Errorf("open install log: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open install log: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{ReplaceAttr: Redactor(secrets...)})), f, nil
+}
+
+// Redactor returns a slog ReplaceAttr that replaces every occurrence of the given secrets in
+// string and string-list values.
+func Redactor(secrets ...string) func([]string, slog.Attr) slog.Attr {
+	var pairs []string
+	for _, s := range secrets {
+		if s != "" {
+			pairs = append(pairs, s, "[redacted]")
+		}
+	}
+	r := strings.NewReplacer(pairs...)
+	return func(_ []string, a slog.Attr) slog.Attr {
+		if len(pairs) == 0 {
+			return a
+		}
+		switch v := a.Value.Any().(type) {
+		case string:
+			return slog.String(a.Key, r.Replace(v))
+		case []string:
+			out := make([]string, len(v))
+			for i, s := range v {
+				out[i] = r.Replace(s)
+			}
+			return slog.Any(a.Key, out)
+		}
+		return a
+	}
+}

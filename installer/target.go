@@ -1,0 +1,354 @@
+package installer
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/xennix/xennix/disko"
+	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/nixexpr"
+)
+
+// Input is one flake input the installer image was built from, as iso/installer.nix writes
+// it to /etc/xennix/inputs.json: a github reference locked to a revision, its NAR hash, and
+// the store path where the image carries its source.
+type Input struct {
+	Type         string `json:"type"`
+	Owner        string `json:"owner"`
+	Repo         string `json:"repo"`
+	Rev          string `json:"rev"`
+	NarHash      string `json:"narHash"`
+	LastModified int64  `json:"lastModified"`
+	Path         string `json:"path"`
+}
+
+// Inputs are the image's locked flake inputs by name: nixpkgs, disko, impermanence.
+type Inputs map[string]Input
+
+// InputsPath is where the installer image records its inputs.
+const InputsPath = "/etc/xennix/inputs.json"
+
+var (
+	revRE     = regexp.MustCompile(`^[0-9a-f]{40}$`)
+	narHashRE = regexp.MustCompile(`^sha256-[A-Za-z0-9+/]{43}=$`)
+	ghNameRE  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+)
+
+// LoadInputs reads and checks an inputs.json.
+func LoadInputs(path string) (Inputs, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read flake inputs: %w", err)
+	}
+	var in Inputs
+	if err := json.Unmarshal(b, &in); err != nil {
+		return nil, fmt.Errorf("read flake inputs %s: %w", path, err)
+	}
+	for _, name := range []string{"nixpkgs", "disko", "impermanence"} {
+		i, ok := in[name]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("flake inputs %s: %s is missing", path, name)
+		case i.Type != "github" || !ghNameRE.MatchString(i.Owner) || !ghNameRE.MatchString(i.Repo):
+			return nil, fmt.Errorf("flake inputs %s: %s is not a github input", path, name)
+		case !revRE.MatchString(i.Rev):
+			return nil, fmt.Errorf("flake inputs %s: %s.rev %q is not a git revision", path, name, i.Rev)
+		case !narHashRE.MatchString(i.NarHash):
+			return nil, fmt.Errorf("flake inputs %s: %s.narHash %q is not an SRI sha256", path, name, i.NarHash)
+		}
+	}
+	return in, nil
+}
+
+// unlockedInputs are used when the installer does not run from a XenNix image (a dry run on
+// a workstation): branch references, which need the network to resolve.
+var unlockedInputs = map[string][3]string{
+	"nixpkgs":      {"NixOS", "nixpkgs", "nixos-25.11"},
+	"disko":        {"nix-community", "disko", "master"},
+	"impermanence": {"nix-community", "impermanence", "master"},
+}
+
+var inputOrder = []string{"nixpkgs", "disko", "impermanence"}
+
+// flakeNix is /etc/nixos/flake.nix: the host's flake, its inputs pinned to the image's.
+func flakeNix(host string, in Inputs) ([]byte, error) {
+	inputs := nixexpr.NewAttrs()
+	for _, name := range inputOrder {
+		ref := ""
+		if i, ok := in[name]; ok {
+			ref = fmt.Sprintf("github:%s/%s/%s", i.Owner, i.Repo, i.Rev)
+		} else {
+			u := unlockedInputs[name]
+			ref = fmt.Sprintf("github:%s/%s/%s", u[0], u[1], u[2])
+		}
+		a := nixexpr.NewAttrs().Set("url", nixexpr.String(ref))
+		if name != "nixpkgs" {
+			a.SetDotted("inputs.nixpkgs.follows", nixexpr.String("nixpkgs"))
+		}
+		inputs.Set(name, a)
+	}
+	system := nixexpr.Call{Fn: "nixpkgs.lib.nixosSystem", Args: []nixexpr.Expr{nixexpr.NewAttrs().
+		Set("system", nixexpr.String("x86_64-linux")).
+		Set("specialArgs", nixexpr.NewAttrs().Set("inputs", nixexpr.Ref("inputs"))).
+		Set("modules", nixexpr.List{
+			nixexpr.Ref("disko.nixosModules.disko"),
+			nixexpr.Ref("impermanence.nixosModules.impermanence"),
+			nixexpr.Path("./configuration.nix"),
+		})}}
+	outputs := nixexpr.Func{Name: "inputs", Args: []string{"self", "nixpkgs", "disko", "impermanence"}, Ellipsis: true,
+		Body: nixexpr.NewAttrs().Set("nixosConfigurations", nixexpr.NewAttrs().Set(host, system))}
+	flake := nixexpr.NewAttrs().
+		Set("description", nixexpr.String("XenNix host "+host)).
+		Set("inputs", inputs).
+		Set("outputs", outputs)
+	return nixexpr.File([]string{
+		"The flake of this XenNix host, written once by the installer. Its inputs are pinned to",
+		"the revisions the installer image carried (flake.lock), so it builds offline.",
+		"Rebuild with: nixos-rebuild switch --flake /etc/nixos#" + host,
+	}, flake)
+}
+
+// flakeLock is the flake.lock for flakeNix: Nix finds each locked input in the store by its
+// narHash, which the image carries, so nothing is downloaded. Without locked inputs there is
+// no lock file: Nix resolves and writes one on the first build.
+func flakeLock(in Inputs) ([]byte, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	nodes := map[string]any{}
+	rootInputs := map[string]any{}
+	for _, name := range inputOrder {
+		i := in[name]
+		node := map[string]any{
+			"locked": map[string]any{
+				"lastModified": i.LastModified, "narHash": i.NarHash, "owner": i.Owner,
+				"repo": i.Repo, "rev": i.Rev, "type": "github",
+			},
+			"original": map[string]any{"owner": i.Owner, "repo": i.Repo, "rev": i.Rev, "type": "github"},
+		}
+		if name != "nixpkgs" {
+			node["inputs"] = map[string]any{"nixpkgs": []string{"nixpkgs"}}
+		}
+		nodes[name] = node
+		rootInputs[name] = name
+	}
+	nodes["root"] = map[string]any{"inputs": rootInputs}
+	b, err := json.MarshalIndent(map[string]any{"nodes": nodes, "root": "root", "version": 7}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// configurationNix is the user's /etc/nixos/configuration.nix: written once, never by
+// xennix-setup, small enough to read in one look.
+func configurationNix(stateVersion string) ([]byte, error) {
+	body := nixexpr.NewAttrs().
+		Set("imports", nixexpr.List{
+			nixexpr.Path("./hardware-configuration.nix"),
+			nixexpr.Path("./disko.nix"),
+			nixexpr.Path("./xennix/host.nix"),
+			nixexpr.Path("./xennix/settings.nix"),
+			nixexpr.Path("./xennix/network.nix"),
+		}).
+		Set("system.stateVersion", nixexpr.Comment{Lines: []string{
+			"The NixOS release this host was installed with; see `man configuration.nix`",
+			"before changing it.",
+		}, Expr: nixexpr.String(stateVersion)})
+	return nixexpr.File([]string{
+		"Your configuration. XenNix wrote it once and never rewrites it: add your own settings",
+		"here. What the installer and xennix-setup manage lives in ./xennix/ (settings.nix,",
+		"network.nix); the disk layout is ./disko.nix.",
+	}, nixexpr.Module(body))
+}
+
+// stateVersion reads the NixOS release of the image's nixpkgs (its .version file), falling
+// back to the release the flake pins.
+func stateVersion(in Inputs) string {
+	if i, ok := in["nixpkgs"]; ok && i.Path != "" {
+		for _, f := range []string{".version", "lib/.version"} {
+			if b, err := os.ReadFile(i.Path + "/" + f); err == nil {
+				v := strings.TrimSpace(string(b))
+				if m := regexp.MustCompile(`^\d{2}\.\d{2}`).FindString(v); m != "" {
+					return m
+				}
+			}
+		}
+	}
+	return "25.11"
+}
+
+// settingsNix renders the answers as option values: standard NixOS options for identity and
+// accounts, and the xennix.* options of the host modules (assets/nixos/OPTIONS.md).
+func (a Answers) settingsNix(r *hwdetect.Report, im disko.Implied) ([]byte, error) {
+	s := nixexpr.NewAttrs()
+	s.SetDotted("networking.hostName", nixexpr.String(a.Host.Hostname))
+	if a.Host.Domain != "" {
+		s.SetDotted("networking.domain", nixexpr.String(a.Host.Domain))
+	}
+	if im.HostID != "" {
+		s.SetDotted("networking.hostId", nixexpr.Comment{Lines: []string{"ZFS needs a host id; derived from the first disk's serial."}, Expr: nixexpr.String(im.HostID)})
+	}
+	s.SetDotted("time.timeZone", nixexpr.String(a.Host.Timezone))
+	s.SetDotted("console.keyMap", nixexpr.String(a.Host.Keymap))
+	s.SetDotted("i18n.defaultLocale", nixexpr.String(a.Host.Locale))
+
+	x := nixexpr.NewAttrs()
+	x.Set("enable", nixexpr.Bool(true))
+	boot := nixexpr.NewAttrs().
+		Set("firmware", nixexpr.String(a.Firmware(r))).
+		Set("loader", nixexpr.String(a.Loader(r)))
+	if im.Limine != nil {
+		boot.Set("biosDevice", nixexpr.String(im.Limine.BIOSDevice))
+		boot.Set("biosPartitionIndex", nixexpr.Int(im.Limine.PartitionIndex))
+	}
+	if a.Boot.SerialConsole != "" {
+		boot.Set("serialConsole", nixexpr.String(a.Boot.SerialConsole))
+	}
+	x.Set("boot", boot)
+
+	mem := a.Dom0Memory(r)
+	maxMem := a.Xen.Dom0MaxMemory
+	if maxMem == 0 {
+		maxMem = mem
+	}
+	xen := nixexpr.NewAttrs().
+		Set("dom0Memory", nixexpr.Int(int64(mem/MiB))).
+		Set("dom0MaxMemory", nixexpr.Int(int64(maxMem/MiB))).
+		Set("dom0VCPUs", nixexpr.Int(int64(a.Dom0VCPUs(r)))).
+		Set("autoballoon", nixexpr.Bool(a.Xen.Autoballoon)).
+		Set("iommu", nixexpr.String(a.Xen.IOMMU))
+	if len(a.Xen.Cmdline) > 0 {
+		xen.Set("extraParams", nixexpr.Strings(a.Xen.Cmdline...))
+	}
+	if len(a.Xen.Passthrough) > 0 {
+		var pci []string
+		for _, p := range a.Xen.Passthrough {
+			if strings.Count(p, ":") == 1 {
+				p = "0000:" + p
+			}
+			pci = append(pci, strings.ToLower(p))
+		}
+		xen.Set("passthrough", nixexpr.Strings(pci...))
+	}
+	x.Set("xen", xen)
+
+	guests := nixexpr.NewAttrs().Set("kind", nixexpr.String(im.Guest.Kind))
+	switch im.Guest.Kind {
+	case disko.GuestDirectory:
+		guests.Set("path", nixexpr.String(im.Guest.Location))
+	case disko.GuestThinPool:
+		guests.Set("thinPool", nixexpr.String(im.Guest.Location))
+	case disko.GuestZvol:
+		guests.Set("zvolParent", nixexpr.String(im.Guest.Location))
+	}
+	storage := nixexpr.NewAttrs().Set("guests", guests)
+	if len(im.Pools) > 0 {
+		storage.Set("zfsPools", nixexpr.Strings(im.Pools...))
+	}
+	x.Set("storage", storage)
+
+	if p := a.Impermanence.Preset; p != "" && p != ImpermanenceNone {
+		imp := nixexpr.NewAttrs().Set("preset", nixexpr.String(p))
+		if len(a.Impermanence.Directories) > 0 {
+			imp.Set("directories", nixexpr.Strings(a.Impermanence.Directories...))
+		}
+		if len(a.Impermanence.Files) > 0 {
+			imp.Set("files", nixexpr.Strings(a.Impermanence.Files...))
+		}
+		rb := im.Rollback
+		switch rb.Kind {
+		case "btrfs":
+			imp.Set("rollback", nixexpr.NewAttrs().
+				Set("device", nixexpr.String(rb.Device)).
+				Set("subvolume", nixexpr.String(rb.Subvolume)).
+				Set("blank", nixexpr.String(rb.Blank)))
+		case "zfs":
+			imp.Set("rollback", nixexpr.NewAttrs().
+				Set("dataset", nixexpr.String(rb.Dataset)).
+				Set("snapshot", nixexpr.String(rb.Snapshot)))
+		}
+		x.Set("impermanence", imp)
+	}
+	x.SetDotted("ssh.enable", nixexpr.Bool(a.SSHEnabled()))
+	if len(a.Install.FirstBoot) > 0 {
+		x.SetDotted("firstBoot.commands", nixexpr.Strings(a.Install.FirstBoot...))
+	}
+	s.Set("xennix", x)
+
+	// What the layout needs from the host beyond what disko's own module sets.
+	for _, m := range im.NeededForBoot {
+		s.Set("fileSystems", mergeAttrs(s, "fileSystems").Set(m, nixexpr.NewAttrs().Set("neededForBoot", nixexpr.Bool(true))))
+	}
+	if im.SwRaid {
+		s.SetDotted("boot.swraid.mdadmConf", nixexpr.Comment{Lines: []string{"mdmon warns without a MAILADDR (nixos/modules/tasks/swraid.nix)."}, Expr: nixexpr.String("MAILADDR root")})
+	}
+	if im.LVM {
+		s.SetDotted("boot.initrd.services.lvm.enable", nixexpr.Bool(true))
+	}
+	if im.LVMThin {
+		s.SetDotted("services.lvm.boot.thin.enable", nixexpr.Bool(true))
+	}
+
+	users := nixexpr.NewAttrs()
+	root := nixexpr.NewAttrs()
+	if h := a.Users.Root.HashedPassword; h != "" {
+		root.Set("hashedPassword", nixexpr.String(h))
+	}
+	if len(a.Users.Root.SSHKeys) > 0 {
+		root.SetDotted("openssh.authorizedKeys.keys", nixexpr.Strings(a.Users.Root.SSHKeys...))
+	}
+	if root.Len() > 0 {
+		users.Set("root", root)
+	}
+	if ad := a.Users.Admin; ad.Name != "" {
+		u := nixexpr.NewAttrs().
+			Set("isNormalUser", nixexpr.Bool(true)).
+			Set("extraGroups", nixexpr.Strings("wheel"))
+		if ad.HashedPassword != "" {
+			u.Set("hashedPassword", nixexpr.String(ad.HashedPassword))
+		}
+		if len(ad.SSHKeys) > 0 {
+			u.SetDotted("openssh.authorizedKeys.keys", nixexpr.Strings(ad.SSHKeys...))
+		}
+		users.Set(ad.Name, u)
+	}
+	s.SetDotted("users.users", users)
+	if a.Impermanence.Preset != "" && a.Impermanence.Preset != ImpermanenceNone {
+		// /etc/shadow is not persisted: accounts must come from the configuration alone.
+		s.SetDotted("users.mutableUsers", nixexpr.Bool(false))
+	}
+	if a.SSHEnabled() {
+		s.SetDotted("services.openssh.settings", nixexpr.NewAttrs().
+			Set("PermitRootLogin", nixexpr.String(a.SSH.RootLogin)).
+			Set("PasswordAuthentication", nixexpr.Bool(a.SSH.PasswordAuth)))
+	}
+	if len(a.Install.ExtraPackages) > 0 {
+		pkgs := slices.Clone(a.Install.ExtraPackages)
+		sort.Strings(pkgs)
+		var l nixexpr.List
+		for _, p := range pkgs {
+			l = append(l, nixexpr.Ref("pkgs."+p))
+		}
+		s.SetDotted("environment.systemPackages", l)
+	}
+	return nixexpr.File([]string{
+		"Generated by xennix from xennix/answers.yaml. Machine-owned: xennix-setup rewrites this",
+		"file, and never ../configuration.nix. Put your own settings there.",
+	}, nixexpr.Func{Args: []string{"pkgs"}, Ellipsis: true, Body: s})
+}
+
+// mergeAttrs returns the attribute set at key in s, creating it when missing.
+func mergeAttrs(s *nixexpr.Attrs, key string) *nixexpr.Attrs {
+	if v, ok := s.Get(key); ok {
+		if a, ok := v.(*nixexpr.Attrs); ok {
+			return a
+		}
+	}
+	return nixexpr.NewAttrs()
+}

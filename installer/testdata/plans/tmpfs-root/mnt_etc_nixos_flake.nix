@@ -1,0 +1,25 @@
+# The flake of this XenNix host, written once by the installer. Its inputs are pinned to
+# the revisions the installer image carried (flake.lock), so it builds offline.
+# Rebuild with: nixos-rebuild switch --flake /etc/nixos#edge-09
+{
+  description = "XenNix host edge-09";
+  inputs = {
+    nixpkgs.url = "github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567";
+    disko = {
+      url = "github:nix-community/disko/89abcdef0123456789abcdef0123456789abcdef";
+      inputs.nixpkgs.follows = "nixpkgs";
+    };
+    impermanence = {
+      url = "github:nix-community/impermanence/fedcba9876543210fedcba9876543210fedcba98";
+      inputs.nixpkgs.follows = "nixpkgs";
+    };
+  };
+  outputs = inputs@{ self, nixpkgs, disko, impermanence, ... }:
+  {
+    nixosConfigurations.edge-09 = nixpkgs.lib.nixosSystem {
+      system = "x86_64-linux";
+      specialArgs.inputs = inputs;
+      modules = [ disko.nixosModules.disko impermanence.nixosModules.impermanence ./configuration.nix ];
+    };
+  };
+}
