@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/xennix/xennix/hwdetect"
 )
 
 // FieldError is one problem with the answers, naming the field by its path in the file
@@ -310,4 +312,34 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 			d.pos[kp] = Position{k.Line, k.Column}
 		}
 	}
+}
+
+// ParseAndValidate parses an answers file onto base and validates the result against r (when not nil),
+// returning every problem of both kinds at once: a wrong key does not hide a bad address
+// further down. A field that failed to decode keeps base's value for validation, and only
+// its decoding problem is reported.
+func ParseAndValidate(name string, data []byte, base Answers, r *hwdetect.Report) (Answers, error) {
+	a, perr := Parse(name, data, base)
+	parsed := Problems(perr)
+	if len(parsed) > 0 && len(a.pos) == 0 {
+		return a, perr // not even YAML: nothing to validate
+	}
+	verr := a.Validate(r)
+	if perr == nil {
+		return a, verr
+	}
+	if verr == nil {
+		return a, perr
+	}
+	bad := map[string]bool{}
+	for _, p := range parsed {
+		bad[p.Field] = true
+	}
+	all := problems(parsed)
+	for _, p := range Problems(verr) {
+		if !bad[p.Field] {
+			all = append(all, p)
+		}
+	}
+	return a, all.join()
 }

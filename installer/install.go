@@ -169,7 +169,7 @@ func (in *Installer) Preflight(ctx context.Context) []Issue {
 			hard("encryption passphrase file %s is empty", e.PassphraseFile)
 		}
 	}
-	if !in.Answers.Install.Offline {
+	if !in.Answers.Install.Offline && !in.DryRun {
 		if err := in.Online(ctx); err != nil {
 			soft("no network (%v): the install will use only what the image carries", err)
 		}

@@ -455,3 +455,29 @@ func loadOptionPatterns(t *testing.T) optionPatterns {
 	}
 	return pats
 }
+
+// TestExampleHardware keeps assets/examples/hardware/<example>.json — the machine each
+// example fits, for `xennix install --dry-run --hardware` — equal to the test fixtures.
+func TestExampleHardware(t *testing.T) {
+	for _, name := range exampleNames(t) {
+		b, err := json.MarshalIndent(fixtureMachine(name), "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = append(b, '\n')
+		file := filepath.Join("..", "assets", "examples", "hardware", name+".json")
+		if *update {
+			os.MkdirAll(filepath.Dir(file), 0o755)
+			if err := os.WriteFile(file, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(file)
+		if err != nil || !bytes.Equal(b, want) {
+			t.Errorf("%s is out of date with fixtureMachine (go test ./installer -run ExampleHardware -update): %v", file, err)
+		}
+		if _, err := hwdetect.Load(bytes.NewReader(want)); err != nil {
+			t.Errorf("hwdetect.Load(%s): %v", file, err)
+		}
+	}
+}

@@ -253,3 +253,17 @@ func FuzzParseValidate(f *testing.F) {
 		}
 	})
 }
+
+// TestParseAndValidateReportsBothKinds: a decoding problem does not hide a semantic one.
+func TestParseAndValidateReportsBothKinds(t *testing.T) {
+	file := base + "network:\n  colour: red\n  ipv4:\n    mode: static\n    address: 10.0.0.5/24\n    gateway: 10.1.0.1\n"
+	_, err := ParseAndValidate("answers.yaml", []byte(file), Defaults(nil), nil)
+	got := Problems(err)
+	var fields []string
+	for _, p := range got {
+		fields = append(fields, fmt.Sprintf("%d:%s", p.Pos.Line, p.Field))
+	}
+	if strings.Join(fields, " ") != "10:network.colour 14:network.ipv4.gateway" {
+		t.Errorf("problems = %v, want the unknown key and the gateway", got)
+	}
+}
