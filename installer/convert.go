@@ -38,15 +38,8 @@ func (a Answers) DiskoLayout(disks []hwdetect.Disk, r *hwdetect.Report) disko.La
 		}
 		l.Disks = append(l.Disks, disko.Disk{ID: id, SizeBytes: d.SizeBytes})
 	}
-	if len(disks) > 0 {
-		// A stable seed: the first disk's serial (or by-id path), so the same machine gets the
-		// same ZFS hostId on a reinstall.
-		seed := disks[0].Serial
-		if seed == "" {
-			seed = l.Disks[0].ID
-		}
-		l.HostID = disko.HostID(seed)
-	}
+	// HostID stays empty: disko derives it from the first disk's by-id path, which the host
+	// keeps in its saved answers, so xennix-setup computes the same ZFS hostId again.
 	return l
 }
 

@@ -99,7 +99,14 @@ func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
 	if err != nil {
 		return Plan{}, fmt.Errorf("render configuration.nix: %w", err)
 	}
-	saved, err := a.Marshal(
+	// The host's record names the disks installed on, not the filter that found them, so
+	// that xennix-setup derives the same layout settings (and ZFS hostId) later.
+	record := a
+	record.Disks = Disks{}
+	for _, d := range layout.Disks {
+		record.Disks.IDs = append(record.Disks.IDs, d.ID)
+	}
+	saved, err := record.Marshal(
 		"yaml-language-server: $schema="+SchemaID,
 		"The answers this host was installed with (secrets only as hashes). xennix-setup reads",
 		"and rewrites this file; `xennix install --answers` installs an identical machine.",

@@ -5,7 +5,7 @@
   networking = {
     hostName = "vault-01";
     # ZFS needs a host id; derived from the first disk's serial.
-    hostId = "07f35dd9";
+    hostId = "df77f0e3";
   };
   time.timeZone = "UTC";
   console.keyMap = "us";
