@@ -35,3 +35,50 @@ fuzz time="60s":
 # Run the whole CI script locally (needs root: it installs Debian packages).
 ci:
     bash .ci/run
+
+# Build the installer ISO (result/iso/xennix-installer-*.iso). Needs Nix with flakes.
+iso:
+    nix build .#iso
+    ls result/iso/
+
+# Build the netboot files (result-netboot/: bzImage, initrd, netboot.ipxe, cmdline).
+netboot:
+    nix build .#netboot -o result-netboot
+    ls -l result-netboot/
+
+# Boot the installer ISO in QEMU on a blank 32 GiB disk (vm-disk.qcow2, kept between runs),
+# serial console on stdio (Ctrl-A X quits). `just vm` boots by UEFI (OVMF), `just vm bios`
+# by legacy BIOS; `just vm uefi no` boots the installed disk without the ISO.
+vm firmware="uefi" cdrom="yes" disk="vm-disk.qcow2":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    [ -e {{disk}} ] || qemu-img create -f qcow2 {{disk}} 32G
+    args=(-m 4096 -smp 2 -machine q35 -nographic
+          -drive file={{disk}},if=none,id=target,format=qcow2
+          -device virtio-blk-pci,drive=target,serial=xennix-vm
+          -nic user,model=virtio-net-pci)
+    if [ -w /dev/kvm ]; then args+=(-enable-kvm -cpu host); fi
+    if [ {{cdrom}} = yes ]; then
+      iso=$(echo "$(nix build .#iso --no-link --print-out-paths)"/iso/*.iso)
+      args+=(-cdrom "$iso" -boot once=d)
+    fi
+    case {{firmware}} in
+      uefi)
+        ovmf=$(nix build nixpkgs#OVMF.fd --no-link --print-out-paths)/FV
+        [ -e {{disk}}.vars ] || install -m 644 "$ovmf/OVMF_VARS.fd" {{disk}}.vars
+        args+=(-drive if=pflash,format=raw,readonly=on,file="$ovmf/OVMF_CODE.fd"
+               -drive if=pflash,format=raw,file={{disk}}.vars) ;;
+      bios) ;;
+      *) echo "vm: firmware must be uefi or bios" >&2; exit 2 ;;
+    esac
+    exec qemu-system-x86_64 "${args[@]}"
+
+# Evaluate and build every flake check: the example hosts, the ISO and netboot evaluation,
+# the xennix package, and the installer VM test (needs KVM).
+check:
+    nix flake check -L
+
+# Recompute flake.nix's vendorHash (buildGoModule) after go.mod changes: the NAR hash of
+# `go mod vendor`, computed in a copy of the repository by TestVendorHash.
+vendor-hash:
+    go test ./assets -run 'TestVendorHash$' -count=1 -update -v

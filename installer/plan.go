@@ -106,6 +106,10 @@ func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
 	for _, d := range layout.Disks {
 		record.Disks.IDs = append(record.Disks.IDs, d.ID)
 	}
+	if nc := a.NetConfig(&r); len(a.Network.Uplinks) == 0 && a.Network.Bond == nil && len(nc.Uplinks) > 0 {
+		// Likewise the uplink chosen for "the first NIC with link".
+		record.Network.Uplinks = []string{nc.Uplinks[0].Name}
+	}
 	saved, err := record.Marshal(
 		"yaml-language-server: $schema="+SchemaID,
 		"The answers this host was installed with (secrets only as hashes). xennix-setup reads",
@@ -128,6 +132,7 @@ func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
 		File{Path: etc + "/xennix/settings.nix", Data: settings},
 		File{Path: etc + "/xennix/network.nix", Data: netNix},
 		File{Path: etc + "/xennix/answers.yaml", Data: saved, Mode: 0o600},
+		File{Path: path.Join(TargetDir, AppliedFile), Data: saved, Mode: 0o600},
 	)
 	if o.HostModules == nil {
 		return Plan{}, ErrNoHostModules

@@ -1,0 +1,286 @@
+package installer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/aymanbagabas/go-udiff"
+
+	"github.com/xennix/xennix/hwdetect"
+)
+
+// The files of an installed host that xennix-setup owns, relative to /etc/nixos. It never
+// touches configuration.nix (the user's), flake.nix, disko.nix or the host modules.
+const (
+	SettingsFile = "xennix/settings.nix"
+	NetworkFile  = "xennix/network.nix"
+	AnswersFile  = "xennix/answers.yaml"
+	etcNixos     = "etc/nixos"
+	// AppliedFile (under the root, not /etc/nixos) is the answers as last applied, which
+	// xennix-setup compares new answers with. It is machine state, kept in /var/lib/xennix
+	// (persisted by every impermanence preset).
+	AppliedFile = "var/lib/xennix/applied-answers.yaml"
+)
+
+// ErrLayoutChange is returned when new answers would change the disk layout, which
+// xennix-setup shows but cannot change on an installed host.
+var ErrLayoutChange = errors.New("the disk layout cannot be changed on an installed host")
+
+// InstalledHost is an installed XenNix host as xennix-setup sees it: its root directory, the answers
+// last applied, the answers as they stand in /etc/nixos/xennix/answers.yaml (which an
+// operator may edit), and its hardware.
+type InstalledHost struct {
+	Root    string
+	Applied Answers
+	Answers Answers
+	Report  *hwdetect.Report
+	// NoApplied is set when the host has no record of the applied answers (installed by an
+	// older xennix): changes are then activated at the next boot, to be safe.
+	NoApplied bool
+}
+
+// LoadHost reads the host under root: its saved answers and the answers last applied.
+func LoadHost(root string, r *hwdetect.Report) (InstalledHost, error) {
+	a, err := Load(filepath.Join(root, etcNixos, AnswersFile), Defaults(r))
+	if err != nil {
+		return InstalledHost{}, err
+	}
+	h := InstalledHost{Root: root, Answers: a, Applied: a, Report: r}
+	applied, err := Load(filepath.Join(root, AppliedFile), Defaults(r))
+	switch {
+	case err == nil:
+		h.Applied = applied
+	case errors.Is(err, os.ErrNotExist):
+		h.NoApplied = true
+	default:
+		return InstalledHost{}, fmt.Errorf("the record of the applied answers: %w", err)
+	}
+	return h, nil
+}
+
+// hostReport is the report with the installed disks in it, as the layout settings need:
+// on a running host the disks are in use and may not be found by a filter, but their by-id
+// paths are in the saved answers.
+func (h InstalledHost) hostReport() hwdetect.Report {
+	var r hwdetect.Report
+	if h.Report != nil {
+		r = *h.Report
+	}
+	for _, id := range h.Applied.Disks.IDs {
+		if _, ok := r.DiskByID(id); !ok {
+			r.Disks = append(r.Disks, hwdetect.Disk{Name: filepath.Base(id), ByID: id, ByIDLinks: []string{id}})
+		}
+	}
+	return r
+}
+
+// Render returns the machine-owned files for answers a, keyed by their path under /etc/nixos.
+// writeAnswers also renders answers.yaml (when the answers come from elsewhere than that file).
+func (h InstalledHost) Render(a Answers, writeAnswers bool) (map[string][]byte, error) {
+	r := h.hostReport()
+	disks, err := a.SelectDisks(r)
+	if err != nil {
+		return nil, fmt.Errorf("the saved answers' disks: %w", err)
+	}
+	layout := a.DiskoLayout(disks, &r)
+	settings, err := a.settingsNix(&r, layout.Implied())
+	if err != nil {
+		return nil, err
+	}
+	network, err := a.NetConfig(h.Report).RenderFile()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{SettingsFile: settings, NetworkFile: network}
+	if writeAnswers {
+		b, err := a.Marshal("yaml-language-server: $schema="+SchemaID,
+			"The answers of this host (secrets only as hashes), rewritten by xennix-setup.")
+		if err != nil {
+			return nil, err
+		}
+		out[AnswersFile] = b
+	}
+	return out, nil
+}
+
+// Change is one file xennix-setup would write, with its current and new contents.
+type Change struct {
+	Path     string // under /etc/nixos
+	Old, New []byte // Old is nil when the file does not exist yet
+}
+
+// Changes compares what a renders with the files on the host and returns those that differ,
+// sorted by path. It refuses answers that change the disk layout.
+func (h InstalledHost) Changes(a Answers, writeAnswers bool) ([]Change, error) {
+	if err := a.Validate(nil); err != nil {
+		return nil, err
+	}
+	if fields := layoutDiff(h.Applied, a); len(fields) > 0 {
+		return nil, fmt.Errorf("%w: %s differ from the installed system's (shown in xennix-setup, changed only by reinstalling)", ErrLayoutChange, strings.Join(fields, ", "))
+	}
+	files, err := h.Render(a, writeAnswers)
+	if err != nil {
+		return nil, err
+	}
+	var out []Change
+	for path, data := range files {
+		old, err := os.ReadFile(filepath.Join(h.Root, etcNixos, path))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		if !bytes.Equal(old, data) {
+			out = append(out, Change{Path: path, Old: old, New: data})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// layoutDiff names the answers sections that decide the disk layout and differ.
+func layoutDiff(installed, next Answers) []string {
+	var out []string
+	if !reflect.DeepEqual(installed.Disks, next.Disks) {
+		out = append(out, "disks")
+	}
+	if !reflect.DeepEqual(installed.Storage, next.Storage) {
+		out = append(out, "storage")
+	}
+	if installed.Impermanence.Preset != next.Impermanence.Preset {
+		out = append(out, "impermanence.preset")
+	}
+	if installed.Boot.Firmware != next.Boot.Firmware || installed.Boot.Loader != next.Boot.Loader {
+		out = append(out, "boot.firmware/boot.loader")
+	}
+	return out
+}
+
+// Diff is the unified diff of the changes, as `xennix-setup diff` prints it.
+func Diff(changes []Change) string {
+	var b strings.Builder
+	for _, c := range changes {
+		b.WriteString(udiff.Unified("a/etc/nixos/"+c.Path, "b/etc/nixos/"+c.Path, string(c.Old), string(c.New)))
+	}
+	return b.String()
+}
+
+// RebuildMode is how nixos-rebuild activates a change: switch now, or boot (at next reboot)
+// when the change only takes effect then.
+type RebuildMode string
+
+// Rebuild modes.
+const (
+	RebuildSwitch RebuildMode = "switch"
+	RebuildBoot   RebuildMode = "boot"
+)
+
+// Activation says how a change from old to next answers must be activated, and why: changes
+// to what Xen reads at boot (its command line, dom0 memory and vCPUs, the IOMMU policy, PCI
+// devices hidden from dom0, the serial console) take effect only after a reboot, so the new
+// generation becomes the boot default instead of being switched to.
+func Activation(old, next Answers) (RebuildMode, []string) {
+	var why []string
+	if !reflect.DeepEqual(old.Xen, next.Xen) {
+		for _, f := range []struct {
+			name string
+			same bool
+		}{
+			{"dom0 memory", old.Xen.Dom0Memory == next.Xen.Dom0Memory && old.Xen.Dom0MaxMemory == next.Xen.Dom0MaxMemory},
+			{"dom0 vCPUs", old.Xen.Dom0VCPUs == next.Xen.Dom0VCPUs},
+			{"the Xen command line", reflect.DeepEqual(old.Xen.Cmdline, next.Xen.Cmdline) && old.Xen.IOMMU == next.Xen.IOMMU},
+			{"PCI passthrough", reflect.DeepEqual(old.Xen.Passthrough, next.Xen.Passthrough)},
+		} {
+			if !f.same {
+				why = append(why, f.name)
+			}
+		}
+	}
+	if old.Boot.SerialConsole != next.Boot.SerialConsole {
+		why = append(why, "the serial console")
+	}
+	if len(why) > 0 {
+		return RebuildBoot, why
+	}
+	return RebuildSwitch, nil
+}
+
+// ApplyResult says what Apply did.
+type ApplyResult struct {
+	Changes []Change
+	Mode    RebuildMode
+	Why     []string // reasons for RebuildBoot
+	Output  []byte   // nixos-rebuild's output
+}
+
+// Apply writes the changed files atomically (each previous version kept as <file>.prev),
+// then runs nixos-rebuild switch — or boot, when the change only takes effect after a
+// reboot. If the rebuild fails, every file is restored byte for byte and the error returned.
+// With nothing to change it writes nothing and runs nothing.
+func (h InstalledHost) Apply(ctx context.Context, next Answers, writeAnswers bool, runner Runner) (ApplyResult, error) {
+	changes, err := h.Changes(next, writeAnswers)
+	if err != nil || len(changes) == 0 {
+		return ApplyResult{Changes: changes}, err
+	}
+	mode, why := Activation(h.Applied, next)
+	if h.NoApplied {
+		mode, why = RebuildBoot, []string{"this host has no record of the answers last applied, so what changed cannot be told"}
+	}
+	res := ApplyResult{Changes: changes, Mode: mode, Why: why}
+	restore := func() error {
+		var errs []error
+		for _, c := range changes {
+			dst := filepath.Join(h.Root, etcNixos, c.Path)
+			if c.Old == nil {
+				if err := os.Remove(dst); err != nil && !errors.Is(err, os.ErrNotExist) {
+					errs = append(errs, err)
+				}
+				continue
+			}
+			if err := WriteFileAtomic(dst, c.Old, fileMode(c.Path)); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+	for _, c := range changes {
+		dst := filepath.Join(h.Root, etcNixos, c.Path)
+		if c.Old != nil {
+			if err := WriteFileAtomic(dst+".prev", c.Old, fileMode(c.Path)); err != nil {
+				return res, err
+			}
+		}
+		if err := WriteFileAtomic(dst, c.New, fileMode(c.Path)); err != nil {
+			return res, errors.Join(err, restore())
+		}
+	}
+	argv := []string{"nixos-rebuild", string(mode), "--flake", "/etc/nixos#" + next.Host.Hostname}
+	out, err := runner.Run(ctx, argv)
+	res.Output = out
+	if err != nil {
+		if rerr := restore(); rerr != nil {
+			return res, fmt.Errorf("%w; restoring the previous files also failed: %v", err, rerr)
+		}
+		return res, fmt.Errorf("the rebuild failed, the previous files are back in place: %w", err)
+	}
+	rec, err := next.Marshal("The answers xennix-setup last applied; it compares new answers with these.")
+	if err == nil {
+		err = WriteFileAtomic(filepath.Join(h.Root, AppliedFile), rec, 0o600)
+	}
+	if err != nil {
+		return res, fmt.Errorf("the change is applied, but recording it failed: %w", err)
+	}
+	return res, nil
+}
+
+func fileMode(path string) os.FileMode {
+	if path == AnswersFile {
+		return 0o600
+	}
+	return 0o644
+}

@@ -1,0 +1,204 @@
+package installer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xennix/xennix/hwdetect"
+)
+
+// installedTree writes what an example's install leaves in /etc/nixos and /var/lib/xennix
+// into a temporary root, by running the plan's file steps with a recording runner.
+func installedTree(t *testing.T, example string) (string, *hwdetect.Report) {
+	t.Helper()
+	a, r, p := examplePlan(t, example, PlanOptions{Inputs: testInputs, HostModules: testModules})
+	dir := t.TempDir()
+	var calls []string
+	if err := Execute(context.Background(), p, &recorder{failAt: -1}, ExecOptions{StateFile: filepath.Join(dir, "state.json"), Root: dir, Hooks: noopHooks(p, &calls)}); err != nil {
+		t.Fatal(err)
+	}
+	_ = a
+	return filepath.Join(dir, TargetDir), &r
+}
+
+// snapshot reads every file under root, for byte-for-byte comparisons.
+func snapshot(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			out[strings.TrimPrefix(p, root)] = string(b)
+		}
+		return nil
+	})
+	return out
+}
+
+type rebuildRunner struct {
+	ran  [][]string
+	fail bool
+}
+
+func (r *rebuildRunner) Run(_ context.Context, argv []string) ([]byte, error) {
+	r.ran = append(r.ran, argv)
+	if r.fail {
+		return []byte("error: attribute 'xennix.nope' does not exist\n"), &CommandError{Argv: argv, ExitCode: 1, Err: errors.New("exit status 1")}
+	}
+	return []byte("building the system configuration...\n"), nil
+}
+
+func TestSetupEdits(t *testing.T) {
+	edits := []struct {
+		name     string
+		edit     func(*Answers)
+		mode     RebuildMode
+		whyWant  string
+		touching []string
+	}{
+		{"static-address", func(a *Answers) {
+			a.Network.IPv4 = IPv4{Mode: IPv4Static, Address: netip.MustParsePrefix("192.0.2.30/24"), Gateway: netip.MustParseAddr("192.0.2.1")}
+		}, RebuildSwitch, "", []string{AnswersFile, NetworkFile}},
+		{"dom0-memory", func(a *Answers) { a.Xen.Dom0Memory = 6 * GiB }, RebuildBoot, "dom0 memory", []string{AnswersFile, SettingsFile}},
+		{"passthrough", func(a *Answers) { a.Xen.Passthrough = append(a.Xen.Passthrough, "0000:41:00.1") }, RebuildBoot, "PCI passthrough", []string{AnswersFile, SettingsFile}},
+		{"persisted-path", func(a *Answers) { a.Impermanence.Directories = append(a.Impermanence.Directories, "/var/lib/prometheus") }, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
+		{"ssh-key", func(a *Answers) {
+			a.Users.Root.SSHKeys = append(a.Users.Root.SSHKeys, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK+IqCW83H93H5n5cCdhRhbYC6iCACKNqqZyCOEHd94Q admin@example.org")
+		}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
+	}
+	for _, e := range edits {
+		t.Run(e.name, func(t *testing.T) {
+			root, rep := installedTree(t, "zfs-mirror-impermanence")
+			h, err := LoadHost(root, rep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := h.Answers
+			e.edit(&next)
+			changes, err := h.Changes(next, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var paths []string
+			for _, c := range changes {
+				paths = append(paths, c.Path)
+			}
+			if strings.Join(paths, " ") != strings.Join(e.touching, " ") {
+				t.Errorf("changes %v, want %v", paths, e.touching)
+			}
+			diff := Diff(changes)
+			golden := filepath.Join("testdata", "setup", e.name+".diff")
+			if *update {
+				os.MkdirAll(filepath.Dir(golden), 0o755)
+				os.WriteFile(golden, []byte(diff), 0o644)
+			}
+			if want, err := os.ReadFile(golden); err != nil || string(want) != diff {
+				t.Errorf("diff differs from %s (%v):\n%s", golden, err, diff)
+			}
+			run := &rebuildRunner{}
+			res, err := h.Apply(context.Background(), next, true, run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Mode != e.mode || !strings.Contains(strings.Join(res.Why, ", "), e.whyWant) {
+				t.Errorf("Apply mode %s why %q, want %s and %q", res.Mode, res.Why, e.mode, e.whyWant)
+			}
+			if len(run.ran) != 1 || strings.Join(run.ran[0], " ") != "nixos-rebuild "+string(e.mode)+" --flake /etc/nixos#vault-01" {
+				t.Errorf("ran %q", run.ran)
+			}
+			for _, c := range changes {
+				if c.Old != nil {
+					if b, _ := os.ReadFile(filepath.Join(root, "etc/nixos", c.Path+".prev")); !bytes.Equal(b, c.Old) {
+						t.Errorf("%s.prev is not the previous version", c.Path)
+					}
+				}
+			}
+			// A second apply of the same answers finds nothing and runs nothing.
+			h2, err := LoadHost(root, rep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run2 := &rebuildRunner{}
+			res2, err := h2.Apply(context.Background(), h2.Answers, false, run2)
+			if err != nil || len(res2.Changes) != 0 || len(run2.ran) != 0 {
+				t.Errorf("second apply: %d changes, ran %q, err %v; want nothing", len(res2.Changes), run2.ran, err)
+			}
+		})
+	}
+}
+
+func TestSetupRebuildFailureRestores(t *testing.T) {
+	root, rep := installedTree(t, "lvm-thinpool-bond-vlan")
+	before := snapshot(t, filepath.Dir(root))
+	h, err := LoadHost(root, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := h.Answers
+	next.Xen.Dom0VCPUs = 2
+	next.Network.MTU = 1500
+	run := &rebuildRunner{fail: true}
+	_, err = h.Apply(context.Background(), next, true, run)
+	if err == nil || !strings.Contains(err.Error(), "previous files are back in place") {
+		t.Fatalf("Apply = %v, want the rebuild failure", err)
+	}
+	after := snapshot(t, filepath.Dir(root))
+	for p, b := range before {
+		if after[p] != b {
+			t.Errorf("%s changed after a failed rebuild", p)
+		}
+	}
+	for p := range after {
+		if _, ok := before[p]; !ok && !strings.HasSuffix(p, ".prev") {
+			t.Errorf("%s appeared after a failed rebuild", p)
+		}
+	}
+}
+
+func TestSetupRefusesLayoutChange(t *testing.T) {
+	root, rep := installedTree(t, "btrfs-impermanence")
+	h, err := LoadHost(root, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := h.Answers
+	next.Storage.Swap = 16 * GiB
+	if _, err := h.Changes(next, true); !errors.Is(err, ErrLayoutChange) || !strings.Contains(err.Error(), "storage") {
+		t.Errorf("Changes(swap changed) = %v, want ErrLayoutChange naming storage", err)
+	}
+}
+
+// TestSetupHandEdit: an operator edits answers.yaml in place; apply (without --answers)
+// applies it, comparing with the record of what was applied.
+func TestSetupHandEdit(t *testing.T) {
+	root, rep := installedTree(t, "uefi-ext4-dhcp")
+	p := filepath.Join(root, "etc/nixos", AnswersFile)
+	b, _ := os.ReadFile(p)
+	edited := strings.Replace(string(b), "xen:\n", "xen:\n  dom0_memory: 3GiB\n", 1)
+	if edited == string(b) {
+		edited = string(b) + "xen:\n  dom0_memory: 3GiB\n"
+	}
+	os.WriteFile(p, []byte(edited), 0o600)
+	h, err := LoadHost(root, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := &rebuildRunner{}
+	res, err := h.Apply(context.Background(), h.Answers, false, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Mode != RebuildBoot || len(res.Changes) != 1 || res.Changes[0].Path != SettingsFile {
+		t.Errorf("hand edit: mode %s, changes %d; want boot and settings.nix only", res.Mode, len(res.Changes))
+	}
+	if got, _ := os.ReadFile(p); string(got) != edited {
+		t.Error("apply without --answers rewrote the operator's answers.yaml")
+	}
+}
