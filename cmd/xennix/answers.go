@@ -52,10 +52,11 @@ summary of what would be installed and exits 0.`,
 				}
 				rep = &r
 			}
-			a, err := installer.Load(args[0], installer.Defaults(rep))
-			if err == nil {
-				err = a.Validate(rep)
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return fmt.Errorf("read answers: %w", err)
 			}
+			a, err := installer.ParseAndValidate(args[0], data, installer.Defaults(rep), rep)
 			if problems := installer.Problems(err); len(problems) > 0 {
 				out := cmd.OutOrStdout()
 				for _, p := range problems {

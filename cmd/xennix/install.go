@@ -1,55 +1,292 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/xennix/xennix/assets"
 	"github.com/xennix/xennix/hwdetect"
 	"github.com/xennix/xennix/installer"
 )
 
+type installFlags struct {
+	answers    string
+	hardware   string
+	dryRun     bool
+	out        string
+	resume     bool
+	accessible bool
+	root       string
+}
+
 func newInstallCmd() *cobra.Command {
-	var (
-		answers    string
-		dryRun     bool
-		out        string
-		resume     bool
-		accessible bool
-		root       string
-	)
+	var f installFlags
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Install XenNix on this machine, interactively or from an answers file",
+		Long: `Install XenNix: probe the hardware, take the answers (--answers, or discovered on the
+kernel command line or a volume labelled XENNIX-ANS), check them, plan the install, and
+carry it out step by step, with one progress line per step.
+
+--dry-run writes every file and the command transcript under --out and touches no disk.
+A failed install keeps what was done; --resume continues at the failed step.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error { return runInstall(cmd.Context(), cmd.OutOrStdout(), f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.answers, "answers", "", "answers file (path or http(s) URL) for a headless install")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "write the plan and files under --out and touch no disk")
+	fl.StringVar(&f.out, "out", "xennix-dry-run", "directory for --dry-run output")
+	fl.BoolVar(&f.resume, "resume", false, "continue a failed install from the failed step")
+	fl.BoolVar(&f.accessible, "accessible", false, "plain sequential prompts instead of the full-screen interface")
+	fl.StringVar(&f.root, "root", "/", "filesystem root to probe (for testing)")
+	fl.StringVar(&f.hardware, "hardware", "", "use this hardware report (xennix probe --json) instead of probing (with --dry-run)")
+	return cmd
+}
+
+// loadReport probes root, or reads a saved report.
+func loadReport(root, hardware string) (hwdetect.Report, error) {
+	if hardware == "" {
+		rep, err := hwdetect.Scan(root)
+		if err != nil {
+			return rep, fmt.Errorf("probe hardware: %w", err)
+		}
+		return rep, nil
+	}
+	fh, err := os.Open(hardware)
+	if err != nil {
+		return hwdetect.Report{}, usageError{fmt.Errorf("--hardware: %w", err)}
+	}
+	defer fh.Close()
+	return hwdetect.Load(fh)
+}
+
+// hostModules are the XenNix NixOS modules embedded in this binary.
+func hostModules() fs.FS {
+	sub, err := fs.Sub(assets.NixOS, "nixos")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	return sub
+}
+
+// imageInputs reads the flake inputs of the XenNix image, or nil when not running from one.
+func imageInputs() (installer.Inputs, error) {
+	in, err := installer.LoadInputs(installer.InputsPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return in, err
+}
+
+// printProblems prints answers problems one per line and returns errSilent, or returns err
+// unchanged when it holds none.
+func printProblems(w io.Writer, name string, err error) error {
+	problems := installer.Problems(err)
+	if len(problems) == 0 {
+		return err
+	}
+	for _, p := range problems {
+		fmt.Fprintln(w, p)
+	}
+	fmt.Fprintf(w, "%d problem(s) in %s\n", len(problems), name)
+	return errSilent
+}
+
+func planFor(w io.Writer, data []byte, name string, rep hwdetect.Report) (installer.Answers, installer.Plan, error) {
+	a, err := installer.ParseAndValidate(name, data, installer.Defaults(&rep), &rep)
+	if err != nil {
+		return a, installer.Plan{}, printProblems(w, name, err)
+	}
+	inputs, err := imageInputs()
+	if err != nil {
+		return a, installer.Plan{}, err
+	}
+	p, err := installer.NewPlan(a, rep, installer.PlanOptions{Inputs: inputs, HostModules: hostModules()})
+	if err != nil {
+		return a, p, printProblems(w, name, err)
+	}
+	return a, p, nil
+}
+
+func runInstall(ctx context.Context, w io.Writer, f installFlags) error {
+	if f.hardware != "" && !f.dryRun {
+		return usageError{errors.New("--hardware is only for --dry-run: a real install probes the machine it runs on")}
+	}
+	rep, err := loadReport(f.root, f.hardware)
+	if err != nil {
+		return err
+	}
+	var data []byte
+	var name string
+	if f.answers != "" {
+		data, name, err = readAnswers(ctx, f.answers, rep)
+	} else {
+		data, name, err = discoverAnswers(ctx, w, f.root, rep)
+	}
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		fmt.Fprintf(w, "Hardware: %s firmware, %d disk(s), %d NIC(s), %s RAM.\n",
+			rep.Firmware.Mode, len(rep.Disks), len(rep.NICs), installer.Size(rep.Memory.TotalBytes).Human())
+		return errNotBuilt("the interactive installer (TUI); give an answers file with --answers FILE")
+	}
+	a, plan, err := planFor(w, data, name, rep)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Installing %s\n", plan.Summary)
+	for _, n := range plan.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	for _, d := range plan.WipeSummary() {
+		fmt.Fprintf(w, "ERASES %s\n", d)
+	}
+
+	state := filepath.Join(installer.WorkDir, "state.json")
+	logPath := filepath.Join(installer.WorkDir, "install.log")
+	var runner installer.Runner = installer.ExecRunner{}
+	var dry *installer.DryRunner
+	root := ""
+	if f.dryRun {
+		if err := os.MkdirAll(f.out, 0o755); err != nil {
+			return err
+		}
+		root, _ = filepath.Abs(f.out)
+		state = filepath.Join(root, "state.json")
+		logPath = filepath.Join(root, "install.log")
+		dry = &installer.DryRunner{}
+		runner = dry
+		fmt.Fprintf(w, "dry run: nothing on this machine changes; files and transcript go to %s\n", root)
+	}
+	log, closer, err := installer.NewLog(logPath)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	log.Info("install", "summary", plan.Summary, "dry_run", f.dryRun, "resume", f.resume)
+
+	in := &installer.Installer{Answers: a, Plan: plan, Report: rep, Headless: true, DryRun: f.dryRun, Root: root, LogPath: logPath, Out: w}
+	if f.dryRun {
+		// The report is the one given; do not rescan a machine that is not the target.
+		in.Rescan = func() (hwdetect.Report, error) { return rep, nil }
+		in.Euid = func() int { return 0 }
+	}
+	err = installer.Execute(ctx, plan, runner, installer.ExecOptions{
+		StateFile: state, Resume: f.resume, Root: root, Log: log, Hooks: in.Hooks(),
+		Events: progressLine(w),
+	})
+	if f.dryRun {
+		t := plan.Transcript() + "\n# Commands as the dry run recorded them:\n$ " + strings.Join(dry.Transcript, "\n$ ") + "\n"
+		if werr := installer.WriteFileAtomic(filepath.Join(root, "transcript.txt"), []byte(t), 0o644); werr != nil {
+			return werr
+		}
+		if err == nil {
+			fmt.Fprintf(w, "dry run done: %d files and %d commands in %s/transcript.txt\n", len(plan.Files()), len(dry.Transcript), root)
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	if !f.dryRun {
+		if nerr := in.Notify(ctx, installer.EventFailed, err); nerr != nil {
+			log.Error("webhook", "error", nerr.Error())
+		}
+		writeFailure(w, in, plan, err, logPath)
+	} else {
+		fmt.Fprintf(w, "install failed: %v\n", err)
+	}
+	return errSilent
+}
+
+// writeFailure leaves a failure marker and a support bundle, and says where: a failed
+// headless install stays on the console and never reboots by itself.
+func writeFailure(w io.Writer, in *installer.Installer, plan installer.Plan, failure error, logPath string) {
+	now := time.Now()
+	fmt.Fprintf(w, "\nINSTALL FAILED: %v\n", failure)
+	_ = installer.WriteFileAtomic(filepath.Join(installer.WorkDir, "FAILED"), []byte(failure.Error()+"\n"), 0o644)
+	entries := map[string][]byte{"error.txt": []byte(failure.Error() + "\n"), "plan.txt": []byte(plan.Transcript())}
+	if b, err := os.ReadFile(logPath); err == nil {
+		entries["install.log"] = b
+	}
+	if b, err := json.MarshalIndent(in.Report, "", "  "); err == nil {
+		entries["hardware.json"] = b
+	}
+	if b, err := in.Answers.Marshal("answers of the failed install (secrets only as hashes)"); err == nil {
+		entries["answers.yaml"] = b
+	}
+	if b, err := (installer.ExecRunner{}).Run(context.Background(), []string{"dmesg", "--ctime"}); err == nil {
+		lines := strings.Split(string(b), "\n")
+		if len(lines) > 300 {
+			lines = lines[len(lines)-300:]
+		}
+		entries["dmesg-tail.txt"] = []byte(strings.Join(lines, "\n"))
+	}
+	bundle := fmt.Sprintf("/tmp/xennix-support-%s.tar.gz", now.UTC().Format("20060102T150405Z"))
+	if err := installer.SupportBundle(bundle, entries, now); err != nil {
+		fmt.Fprintf(w, "could not write a support bundle: %v\n", err)
+	} else {
+		fmt.Fprintf(w, "support bundle: %s\n", bundle)
+	}
+	fmt.Fprintf(w, "install log: %s\nfix the cause, then continue with: xennix install --answers … --resume\n", logPath)
+}
+
+// progressLine prints one line per step on a plain terminal.
+func progressLine(w io.Writer) func(installer.Event) {
+	return func(e installer.Event) {
+		n := fmt.Sprintf("[%d/%d]", e.Index+1, e.Total)
+		switch e.Kind {
+		case installer.StepStarted:
+			fmt.Fprintf(w, "%s %s ...\n", n, e.Title)
+		case installer.StepDone:
+			fmt.Fprintf(w, "%s %s: done (%s)\n", n, e.Title, e.Duration.Round(100*time.Millisecond))
+		case installer.StepSkipped:
+			fmt.Fprintf(w, "%s %s: done before, skipped\n", n, e.Title)
+		case installer.StepFailed:
+			fmt.Fprintf(w, "%s %s: FAILED after %s\n", n, e.Title, e.Duration.Round(100*time.Millisecond))
+		}
+	}
+}
+
+func newPlanCmd() *cobra.Command {
+	var f installFlags
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Print the install plan for an answers file: files, steps and commands",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rep, err := hwdetect.Scan(root)
-			if err != nil {
-				return fmt.Errorf("probe hardware: %w", err)
+			if f.answers == "" {
+				return usageError{errors.New("--answers is required")}
 			}
-			w := cmd.OutOrStdout()
-			if answers == "" {
-				fmt.Fprintf(w, "Hardware: %s firmware, %d disk(s), %d NIC(s), %s RAM.\n",
-					rep.Firmware.Mode, len(rep.Disks), len(rep.NICs), installer.Size(rep.Memory.TotalBytes).Human())
-				return errNotBuilt("the interactive installer (TUI)")
-			}
-			a, err := installer.Load(answers, installer.Defaults(&rep))
-			if err == nil {
-				err = a.Validate(&rep)
-			}
+			rep, err := loadReport(f.root, f.hardware)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(w, "Answers: %s\n", a.Summary(&rep))
-			return errNotBuilt("the install plan and its execution")
+			data, name, err := readAnswers(cmd.Context(), f.answers, rep)
+			if err != nil {
+				return err
+			}
+			_, p, err := planFor(cmd.OutOrStdout(), data, name, rep)
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(cmd.OutOrStdout(), p.Transcript())
+			return err
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&answers, "answers", "", "answers file (path) for a headless install")
-	f.BoolVar(&dryRun, "dry-run", false, "write the plan and files under --out and touch no disk")
-	f.StringVar(&out, "out", "xennix-dry-run", "directory for --dry-run output")
-	f.BoolVar(&resume, "resume", false, "continue a failed install from the failed step")
-	f.BoolVar(&accessible, "accessible", false, "plain sequential prompts instead of the full-screen interface")
-	f.StringVar(&root, "root", "/", "filesystem root to probe (for testing)")
+	cmd.Flags().StringVar(&f.answers, "answers", "", "answers file (path or http(s) URL)")
+	cmd.Flags().StringVar(&f.hardware, "hardware", "", "hardware report (xennix probe --json) instead of probing this machine")
+	cmd.Flags().StringVar(&f.root, "root", "/", "filesystem root to probe (for testing)")
 	return cmd
 }
