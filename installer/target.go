@@ -68,7 +68,7 @@ func LoadInputs(path string) (Inputs, error) {
 // unlockedInputs are used when the installer does not run from a XenNix image (a dry run on
 // a workstation): branch references, which need the network to resolve.
 var unlockedInputs = map[string][3]string{
-	"nixpkgs":      {"NixOS", "nixpkgs", "nixos-25.11"},
+	"nixpkgs":      {"NixOS", "nixpkgs", "nixos-unstable"},
 	"disko":        {"nix-community", "disko", "master"},
 	"impermanence": {"nix-community", "impermanence", "master"},
 }
@@ -89,6 +89,10 @@ func flakeNix(host string, in Inputs) ([]byte, error) {
 		a := nixexpr.NewAttrs().Set("url", nixexpr.String(ref))
 		if name != "nixpkgs" {
 			a.SetDotted("inputs.nixpkgs.follows", nixexpr.String("nixpkgs"))
+		}
+		if name == "impermanence" {
+			// Only for impermanence's own tests; the image does not carry it.
+			a.SetDotted("inputs.home-manager.follows", nixexpr.String(""))
 		}
 		inputs.Set(name, a)
 	}
@@ -131,8 +135,12 @@ func flakeLock(in Inputs) ([]byte, error) {
 			},
 			"original": map[string]any{"owner": i.Owner, "repo": i.Repo, "rev": i.Rev, "type": "github"},
 		}
-		if name != "nixpkgs" {
+		switch name {
+		case "disko":
 			node["inputs"] = map[string]any{"nixpkgs": []string{"nixpkgs"}}
+		case "impermanence":
+			// follows = "" is an empty input path in the lock file.
+			node["inputs"] = map[string]any{"nixpkgs": []string{"nixpkgs"}, "home-manager": []string{}}
 		}
 		nodes[name] = node
 		rootInputs[name] = name

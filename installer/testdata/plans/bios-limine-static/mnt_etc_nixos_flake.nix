@@ -11,7 +11,10 @@
     };
     impermanence = {
       url = "github:nix-community/impermanence/fedcba9876543210fedcba9876543210fedcba98";
-      inputs.nixpkgs.follows = "nixpkgs";
+      inputs = {
+        nixpkgs.follows = "nixpkgs";
+        home-manager.follows = "";
+      };
     };
   };
   outputs = inputs@{ self, nixpkgs, disko, impermanence, ... }:
