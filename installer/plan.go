@@ -110,6 +110,10 @@ func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
 		// Likewise the uplink chosen for "the first NIC with link".
 		record.Network.Uplinks = []string{nc.Uplinks[0].Name}
 	}
+	// And dom0's resources as chosen from this machine's size: adding memory later must not
+	// change them behind the operator's back.
+	record.Xen.Dom0Memory = a.Dom0Memory(&r)
+	record.Xen.Dom0VCPUs = a.Dom0VCPUs(&r)
 	saved, err := record.Marshal(
 		"yaml-language-server: $schema="+SchemaID,
 		"The answers this host was installed with (secrets only as hashes). xennix-setup reads",

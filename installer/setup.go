@@ -12,8 +12,10 @@ import (
 	"strings"
 
 	"github.com/aymanbagabas/go-udiff"
+	"github.com/vishvananda/netlink"
 
 	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/netsetup"
 )
 
 // The files of an installed host that xennix-setup owns, relative to /etc/nixos. It never
@@ -283,4 +285,23 @@ func fileMode(path string) os.FileMode {
 		return 0o600
 	}
 	return 0o644
+}
+
+// TryNetwork applies a network configuration live (through h; nil is the current network
+// namespace), then asks confirm, which returns true only when the operator confirms in time.
+// Without a confirmation everything is reverted to the state before, so a wrong address
+// over SSH does not lock the operator out. It returns whether the change was kept and the
+// changes made.
+func TryNetwork(ctx context.Context, h *netlink.Handle, c netsetup.Config, confirm func(context.Context) bool) (bool, []string, error) {
+	snap, changes, err := netsetup.Apply(ctx, h, c)
+	if err != nil {
+		return false, changes, fmt.Errorf("try the network live: %w", err)
+	}
+	if confirm(ctx) {
+		return true, changes, nil
+	}
+	if _, err := netsetup.Revert(context.WithoutCancel(ctx), h, snap); err != nil {
+		return false, changes, fmt.Errorf("revert the network after no confirmation: %w", err)
+	}
+	return false, changes, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -181,9 +182,9 @@ func TestSetupHandEdit(t *testing.T) {
 	root, rep := installedTree(t, "uefi-ext4-dhcp")
 	p := filepath.Join(root, "etc/nixos", AnswersFile)
 	b, _ := os.ReadFile(p)
-	edited := strings.Replace(string(b), "xen:\n", "xen:\n  dom0_memory: 3GiB\n", 1)
+	edited := regexp.MustCompile(`(?m)^  dom0_memory: .*$`).ReplaceAllString(string(b), "  dom0_memory: 3GiB")
 	if edited == string(b) {
-		edited = string(b) + "xen:\n  dom0_memory: 3GiB\n"
+		t.Fatalf("no dom0_memory in the saved answers:\n%s", b)
 	}
 	os.WriteFile(p, []byte(edited), 0o600)
 	h, err := LoadHost(root, rep)

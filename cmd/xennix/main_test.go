@@ -13,7 +13,8 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"xennix": func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		"xennix":       func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		"xennix-setup": func() { os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr)) },
 	})
 }
 
@@ -46,8 +47,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"xennix", "validate", "/nonexistent.yaml"}, 1, "no such file"},
 		{[]string{"xennix", "schema"}, 0, `"$schema": "https://json-schema.org/draft/2020-12/schema"`},
 		{[]string{"xennix", "version"}, 0, "xennix "},
-		{[]string{"xennix-setup"}, 1, "not built yet"},
-		{[]string{"/usr/bin/xennix-setup", "diff"}, 1, "not built yet"},
+		{[]string{"xennix-setup", "--root", t.TempDir()}, 1, "is this a host installed by xennix?"},
+		{[]string{"/usr/bin/xennix-setup", "--root", t.TempDir(), "diff"}, 1, "is this a host installed by xennix?"},
 		{[]string{"xennix", "frobnicate"}, 1, "unknown command"},
 	}
 	for _, tc := range cases {

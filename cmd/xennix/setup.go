@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/installer"
+)
+
+type setupFlags struct {
+	root     string
+	hardware string
+	answers string
+	try     bool
+	timeout time.Duration
+	asJSON  bool
+}
+
+func newSetupCmd() *cobra.Command {
+	var f setupFlags
+	cmd := &cobra.Command{
+		Use:   "setup",
+		Short: "Change an installed XenNix host (also run as xennix-setup)",
+		Long: `xennix-setup changes what the installer chose — network, Xen resources and passthrough,
+persisted paths, users and SSH keys — without hand-editing Nix. The answers live in
+/etc/nixos/xennix/answers.yaml; xennix-setup renders them into xennix/settings.nix and
+xennix/network.nix and never touches configuration.nix. The disk layout is shown but
+cannot be changed.
+
+  xennix-setup diff  [--answers FILE]   show what would change
+  xennix-setup apply [--answers FILE] [--try]
+  xennix-setup verify                   check this host is a working dom0
+
+Edit answers.yaml (or pass --answers), then diff and apply.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			h, _, err := loadHost(f)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "Host: %s\n", h.Answers.Summary(h.Report))
+			return errNotBuilt("the interactive host editor (TUI); use 'xennix-setup diff' and 'xennix-setup apply'")
+		},
+	}
+	cmd.PersistentFlags().StringVar(&f.root, "root", "/", "root of the host to configure (for testing)")
+	cmd.PersistentFlags().StringVar(&f.hardware, "hardware", "", "hardware report (xennix probe --json) instead of probing (for testing)")
+	diff := &cobra.Command{
+		Use:   "diff",
+		Short: "Show the unified diff of the files xennix-setup would write",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			h, next, err := loadHost(f)
+			if err != nil {
+				return err
+			}
+			changes, err := h.Changes(next, f.answers != "")
+			if err != nil {
+				return printProblems(cmd.OutOrStdout(), "the answers", err)
+			}
+			if len(changes) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "nothing to change")
+				return nil
+			}
+			fmt.Fprint(cmd.OutOrStdout(), installer.Diff(changes))
+			mode, why := installer.Activation(h.Applied, next)
+			fmt.Fprintf(cmd.OutOrStdout(), "apply would run: nixos-rebuild %s%s\n", mode, because(why))
+			return nil
+		},
+	}
+	diff.Flags().StringVar(&f.answers, "answers", "", "new answers file (default: /etc/nixos/xennix/answers.yaml as it stands)")
+	apply := &cobra.Command{
+		Use:   "apply",
+		Short: "Write the changed files and rebuild; restore them if the rebuild fails",
+		Args:  exactArgs(0),
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runSetupApply(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout(), f) },
+	}
+	apply.Flags().StringVar(&f.answers, "answers", "", "new answers file (default: /etc/nixos/xennix/answers.yaml as it stands)")
+	apply.Flags().BoolVar(&f.try, "try", false, "apply a network change live first and keep it only if confirmed on the console")
+	apply.Flags().DurationVar(&f.timeout, "timeout", 60*time.Second, "how long --try waits for the confirmation")
+	verify := newVerifyCmd()
+	verify.Short = "Check that this host is a working Xen dom0"
+	cmd.AddCommand(diff, apply, verify)
+	return cmd
+}
+
+func because(why []string) string {
+	if len(why) == 0 {
+		return ""
+	}
+	return " (the change takes effect at the next boot: " + strings.Join(why, ", ") + ")"
+}
+
+// loadHost reads the host and the answers to apply: --answers, or answers.yaml as it stands.
+func loadHost(f setupFlags) (installer.InstalledHost, installer.Answers, error) {
+	var rep *hwdetect.Report
+	if r, err := loadReport(f.root, f.hardware); err == nil {
+		rep = &r
+	} else if f.root == "/" || f.hardware != "" {
+		return installer.InstalledHost{}, installer.Answers{}, err
+	}
+	// (A --root tree without sys/ is a fixture: go on without hardware.)
+	h, err := installer.LoadHost(f.root, rep)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return h, installer.Answers{}, fmt.Errorf("%w (is this a host installed by xennix?)", err)
+		}
+		return h, installer.Answers{}, err
+	}
+	next := h.Answers
+	if f.answers != "" {
+		data, err := os.ReadFile(f.answers)
+		if err != nil {
+			return h, next, fmt.Errorf("read answers: %w", err)
+		}
+		next, err = installer.ParseAndValidate(f.answers, data, installer.Defaults(rep), nil)
+		if err != nil {
+			return h, next, printProblems(os.Stdout, f.answers, err)
+		}
+	}
+	return h, next, nil
+}
+
+func runSetupApply(ctx context.Context, in io.Reader, w io.Writer, f setupFlags) error {
+	h, next, err := loadHost(f)
+	if err != nil {
+		return err
+	}
+	if f.try && !reflect.DeepEqual(h.Applied.Network, next.Network) {
+		if f.root != "/" {
+			return usageError{errors.New("--try changes the running network: it cannot be used with --root")}
+		}
+		fmt.Fprintf(w, "Trying the new network live. Type yes and Enter within %s to keep it; otherwise it is undone.\n", f.timeout)
+		kept, changes, err := installer.TryNetwork(ctx, nil, next.NetConfig(h.Report), confirmWithin(in, f.timeout))
+		for _, c := range changes {
+			fmt.Fprintf(w, "  %s\n", c)
+		}
+		if err != nil {
+			return err
+		}
+		if !kept {
+			fmt.Fprintln(w, "Not confirmed: the network is back as it was, and nothing was written.")
+			return errSilent
+		}
+	}
+	res, err := h.Apply(ctx, next, f.answers != "", installer.ExecRunner{})
+	if len(res.Output) > 0 && err != nil {
+		fmt.Fprintf(w, "%s\n", tailLines(string(res.Output), 20))
+	}
+	if err != nil {
+		return err
+	}
+	if len(res.Changes) == 0 {
+		fmt.Fprintln(w, "nothing to change")
+		return nil
+	}
+	for _, c := range res.Changes {
+		fmt.Fprintf(w, "wrote /etc/nixos/%s (previous version kept as %s.prev)\n", c.Path, c.Path)
+	}
+	fmt.Fprintf(w, "ran nixos-rebuild %s%s\n", res.Mode, because(res.Why))
+	return nil
+}
+
+// confirmWithin waits for a line "yes" on in, for at most d.
+func confirmWithin(in io.Reader, d time.Duration) func(context.Context) bool {
+	return func(ctx context.Context) bool {
+		ctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		got := make(chan bool, 1)
+		go func() {
+			line, _ := bufio.NewReader(in).ReadString('\n')
+			got <- strings.EqualFold(strings.TrimSpace(line), "yes")
+		}()
+		select {
+		case ok := <-got:
+			return ok
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+func tailLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
