@@ -69,7 +69,9 @@ func TestSetupEdits(t *testing.T) {
 		}, RebuildSwitch, "", []string{AnswersFile, NetworkFile}},
 		{"dom0-memory", func(a *Answers) { a.Xen.Dom0Memory = 6 * GiB }, RebuildBoot, "dom0 memory", []string{AnswersFile, SettingsFile}},
 		{"passthrough", func(a *Answers) { a.Xen.Passthrough = append(a.Xen.Passthrough, "0000:41:00.1") }, RebuildBoot, "PCI passthrough", []string{AnswersFile, SettingsFile}},
-		{"persisted-path", func(a *Answers) { a.Impermanence.Directories = append(a.Impermanence.Directories, "/var/lib/prometheus") }, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
+		{"persisted-path", func(a *Answers) {
+			a.Impermanence.Directories = append(a.Impermanence.Directories, "/var/lib/prometheus")
+		}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
 		{"ssh-key", func(a *Answers) {
 			a.Users.Root.SSHKeys = append(a.Users.Root.SSHKeys, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK+IqCW83H93H5n5cCdhRhbYC6iCACKNqqZyCOEHd94Q admin@example.org")
 		}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},

@@ -20,10 +20,10 @@ import (
 type setupFlags struct {
 	root     string
 	hardware string
-	answers string
-	try     bool
-	timeout time.Duration
-	asJSON  bool
+	answers  string
+	try      bool
+	timeout  time.Duration
+	asJSON   bool
 }
 
 func newSetupCmd() *cobra.Command {
@@ -83,7 +83,9 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 		Use:   "apply",
 		Short: "Write the changed files and rebuild; restore them if the rebuild fails",
 		Args:  exactArgs(0),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return runSetupApply(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout(), f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSetupApply(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout(), f)
+		},
 	}
 	apply.Flags().StringVar(&f.answers, "answers", "", "new answers file (default: /etc/nixos/xennix/answers.yaml as it stands)")
 	apply.Flags().BoolVar(&f.try, "try", false, "apply a network change live first and keep it only if confirmed on the console")
