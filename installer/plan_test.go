@@ -35,6 +35,7 @@ var testInputs = Inputs{
 	"nixpkgs":      {Type: "github", Owner: "NixOS", Repo: "nixpkgs", Rev: "0123456789abcdef0123456789abcdef01234567", NarHash: "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", LastModified: 1763000000, Path: "/nix/store/00000000000000000000000000000000-source"},
 	"disko":        {Type: "github", Owner: "nix-community", Repo: "disko", Rev: "89abcdef0123456789abcdef0123456789abcdef", NarHash: "sha256-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=", LastModified: 1762000000, Path: "/nix/store/11111111111111111111111111111111-source"},
 	"impermanence": {Type: "github", Owner: "nix-community", Repo: "impermanence", Rev: "fedcba9876543210fedcba9876543210fedcba98", NarHash: "sha256-CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC=", LastModified: 1761000000, Path: "/nix/store/22222222222222222222222222222222-source"},
+	"xennix":       {Type: "github", Owner: "xennix", Repo: "xennix", Rev: "00112233445566778899aabbccddeeff00112233", NarHash: "sha256-DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD=", LastModified: 1763500000, Path: "/nix/store/33333333333333333333333333333333-source"},
 }
 
 func disk(name, byID, model, serial, transport string, size Size, rotational bool) hwdetect.Disk {

@@ -49,9 +49,11 @@ func LoadInputs(path string) (Inputs, error) {
 	if err := json.Unmarshal(b, &in); err != nil {
 		return nil, fmt.Errorf("read flake inputs %s: %w", path, err)
 	}
-	for _, name := range []string{"nixpkgs", "disko", "impermanence"} {
+	for _, name := range []string{"nixpkgs", "disko", "impermanence", "xennix"} {
 		i, ok := in[name]
 		switch {
+		case !ok && name == "xennix":
+			continue // an image built from an uncommitted tree does not know its revision
 		case !ok:
 			return nil, fmt.Errorf("flake inputs %s: %s is missing", path, name)
 		case i.Type != "github" || !ghNameRE.MatchString(i.Owner) || !ghNameRE.MatchString(i.Repo):
@@ -96,15 +98,29 @@ func flakeNix(host string, in Inputs) ([]byte, error) {
 		}
 		inputs.Set(name, a)
 	}
+	modules := nixexpr.List{
+		nixexpr.Ref("disko.nixosModules.disko"),
+		nixexpr.Ref("impermanence.nixosModules.impermanence"),
+	}
+	args := []string{"self", "nixpkgs", "disko", "impermanence"}
+	if x, ok := in["xennix"]; ok {
+		// The XenNix the image was built from: its overlay gives pkgs.xennix, which the host
+		// modules install (xennix-setup).
+		inputs.Set("xennix", nixexpr.NewAttrs().
+			Set("url", nixexpr.String(fmt.Sprintf("github:%s/%s/%s", x.Owner, x.Repo, x.Rev))).
+			Set("inputs", nixexpr.NewAttrs().
+				SetDotted("nixpkgs.follows", nixexpr.String("nixpkgs")).
+				SetDotted("disko.follows", nixexpr.String("disko")).
+				SetDotted("impermanence.follows", nixexpr.String("impermanence"))))
+		modules = append(modules, nixexpr.NewAttrs().SetDotted("nixpkgs.overlays", nixexpr.List{nixexpr.Ref("xennix.overlays.default")}))
+		args = append(args, "xennix")
+	}
+	modules = append(modules, nixexpr.Path("./configuration.nix"))
 	system := nixexpr.Call{Fn: "nixpkgs.lib.nixosSystem", Args: []nixexpr.Expr{nixexpr.NewAttrs().
 		Set("system", nixexpr.String("x86_64-linux")).
 		Set("specialArgs", nixexpr.NewAttrs().Set("inputs", nixexpr.Ref("inputs"))).
-		Set("modules", nixexpr.List{
-			nixexpr.Ref("disko.nixosModules.disko"),
-			nixexpr.Ref("impermanence.nixosModules.impermanence"),
-			nixexpr.Path("./configuration.nix"),
-		})}}
-	outputs := nixexpr.Func{Name: "inputs", Args: []string{"self", "nixpkgs", "disko", "impermanence"}, Ellipsis: true,
+		Set("modules", modules)}}
+	outputs := nixexpr.Func{Name: "inputs", Args: args, Ellipsis: true,
 		Body: nixexpr.NewAttrs().Set("nixosConfigurations", nixexpr.NewAttrs().Set(host, system))}
 	flake := nixexpr.NewAttrs().
 		Set("description", nixexpr.String("XenNix host "+host)).
@@ -126,7 +142,11 @@ func flakeLock(in Inputs) ([]byte, error) {
 	}
 	nodes := map[string]any{}
 	rootInputs := map[string]any{}
-	for _, name := range inputOrder {
+	names := inputOrder
+	if _, ok := in["xennix"]; ok {
+		names = append(slices.Clone(inputOrder), "xennix")
+	}
+	for _, name := range names {
 		i := in[name]
 		node := map[string]any{
 			"locked": map[string]any{
@@ -141,6 +161,8 @@ func flakeLock(in Inputs) ([]byte, error) {
 		case "impermanence":
 			// follows = "" is an empty input path in the lock file.
 			node["inputs"] = map[string]any{"nixpkgs": []string{"nixpkgs"}, "home-manager": []string{}}
+		case "xennix":
+			node["inputs"] = map[string]any{"nixpkgs": []string{"nixpkgs"}, "disko": []string{"disko"}, "impermanence": []string{"impermanence"}}
 		}
 		nodes[name] = node
 		rootInputs[name] = name

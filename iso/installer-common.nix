@@ -29,6 +29,14 @@ let
       owner = "nix-community";
       repo = "impermanence";
     };
+  }
+  # XenNix itself, so that the installed host's flake can carry xennix (xennix-setup) too.
+  # Only an image built from a clean git checkout knows its revision.
+  // lib.optionalAttrs (inputs.self ? rev) {
+    xennix = {
+      owner = "xennix";
+      repo = "xennix";
+    };
   };
 
   # installer/target.go (Input, LoadInputs) reads this format. `path` is the input's source
@@ -37,7 +45,7 @@ let
   locked =
     name: src:
     let
-      input = inputs.${name};
+      input = if name == "xennix" then inputs.self else inputs.${name};
     in
     {
       type = "github";

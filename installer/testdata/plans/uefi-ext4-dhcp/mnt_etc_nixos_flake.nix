@@ -16,13 +16,28 @@
         home-manager.follows = "";
       };
     };
+    xennix = {
+      url = "github:xennix/xennix/00112233445566778899aabbccddeeff00112233";
+      inputs = {
+        nixpkgs.follows = "nixpkgs";
+        disko.follows = "disko";
+        impermanence.follows = "impermanence";
+      };
+    };
   };
-  outputs = inputs@{ self, nixpkgs, disko, impermanence, ... }:
+  outputs = inputs@{ self, nixpkgs, disko, impermanence, xennix, ... }:
   {
     nixosConfigurations.xen-01 = nixpkgs.lib.nixosSystem {
       system = "x86_64-linux";
       specialArgs.inputs = inputs;
-      modules = [ disko.nixosModules.disko impermanence.nixosModules.impermanence ./configuration.nix ];
+      modules = [
+        disko.nixosModules.disko
+        impermanence.nixosModules.impermanence
+        {
+          nixpkgs.overlays = [ xennix.overlays.default ];
+        }
+        ./configuration.nix
+      ];
     };
   };
 }
