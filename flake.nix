@@ -90,7 +90,7 @@
           src = lib.cleanSource ./.;
           # The NAR hash of `go mod vendor`: `just vendor-hash` recomputes it, and
           # TestVendorHash (assets/nixos_test.go) fails when it is stale.
-          vendorHash = "sha256-v7EJPo/XKrovipbvrHZ+4zho/GG7LrRWEjQfoqxMrDA=";
+          vendorHash = "sha256-D4Bw+9mCXaax5Ui9NJhmF1agMj9gMVHnrJQyMHLdr9M=";
           subPackages = [ "cmd/xennix" ];
           ldflags = [
             "-s"

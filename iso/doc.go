@@ -2,5 +2,12 @@
 // command line, a volume labelled XENNIX-ANS, HTTP), and the answers-media writer. The NixOS
 // modules that build the ISO and netboot images live beside it as .nix files.
 //
-// It must not import installer/tui.
+//   - cmdline.go: ParseCmdline reads xennix.answers= and its pins from /proc/cmdline.
+//   - fetch.go: Fetcher gets answers over HTTP(S) (POSTing the hardware report, with
+//     retries, a size limit, a SHA-256 pin and a TLS public-key pin) or from a file.
+//   - discover.go: Discover tries the command line, then DNS TXT, then the labelled volume.
+//   - media.go: WriteAnswersMedia and ReadAnswersMedia, with go-diskfs.
+//
+// Answers are opaque bytes here and the hardware report is JSON from a callback: the
+// package must not import installer, hwdetect or installer/tui; cmd/xennix wires them in.
 package iso

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -74,4 +75,23 @@ summary of what would be installed and exits 0.`,
 	}
 	cmd.Flags().StringVar(&hardware, "hardware", "", "hardware report (xennix probe --json) to check the answers against")
 	return cmd
+}
+
+func init() {
+	// answers-media puts only answers that validate on a medium.
+	validateAnswers = func(path string) error {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("read answers: %w", err)
+		}
+		_, err = installer.ParseAndValidate(path, data, installer.Defaults(nil), nil)
+		if problems := installer.Problems(err); len(problems) > 0 {
+			var lines []string
+			for _, p := range problems {
+				lines = append(lines, p.Error())
+			}
+			return fmt.Errorf("%d problem(s):\n%s", len(problems), strings.Join(lines, "\n"))
+		}
+		return err
+	}
 }

@@ -87,6 +87,9 @@ installed host, changes its configuration later.`,
 		newVersionCmd(),
 		newProbeCmd(),
 		newInstallCmd(),
+		newPlanCmd(),
+		newVerifyCmd(),
+		newAnswersMediaCmd(),
 		newSetupCmd(),
 	)
 	return root

@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/xennix/xennix/hwdetect"
@@ -36,42 +36,23 @@ func readAnswers(ctx context.Context, spec string, rep hwdetect.Report) ([]byte,
 	return b, loc.String(), nil
 }
 
-// discoverAnswers looks for answers when --answers is not given, in the order DESIGN §6
-// gives: the kernel command line (xennix.answers=URL|file:PATH, with its sha256, token and
-// TLS pin), then a volume labelled XENNIX-ANS. It returns nil data when there are none: the
-// install is then interactive.
+// discoverAnswers looks for answers when --answers is not given (iso.Discover): the kernel
+// command line (xennix.answers=URL|file:PATH, with its sha256, token and TLS pin), then a DNS
+// TXT record xennix-answers.<search domain>, then a volume labelled XENNIX-ANS. It returns
+// nil data when there are none: the install is then interactive.
 func discoverAnswers(ctx context.Context, w io.Writer, root string, rep hwdetect.Report) ([]byte, string, error) {
-	if b, err := os.ReadFile(filepath.Join(root, "proc/cmdline")); err == nil {
-		cl, warnings, err := iso.ParseCmdline(string(b))
-		for _, warn := range warnings {
-			fmt.Fprintf(w, "kernel command line: %s\n", warn)
-		}
-		if err != nil {
-			return nil, "", fmt.Errorf("kernel command line: %w", err)
-		}
-		if !cl.Location.IsZero() {
-			req := cl.Request
-			if req.Location.Path != "" {
-				req.Location.Path = filepath.Join(root, req.Location.Path)
-			}
-			fmt.Fprintf(w, "answers from the kernel command line: %s\n", cl.Location)
-			f := &iso.Fetcher{Report: func() ([]byte, error) { return json.Marshal(rep) },
-				Logf: func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }}
-			data, err := f.Fetch(ctx, req)
-			if err != nil {
-				return nil, "", err
-			}
-			return data, cl.Location.String(), nil
-		}
+	logf := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	src, data, err := iso.Discover(ctx, iso.Options{
+		Root:    root,
+		Fetcher: &iso.Fetcher{Report: func() ([]byte, error) { return json.Marshal(rep) }, Logf: logf},
+		Logf:    logf,
+	})
+	switch {
+	case errors.Is(err, iso.ErrNoAnswers):
+		return nil, "", nil
+	case err != nil:
+		return nil, "", fmt.Errorf("answers discovery: %w", err)
 	}
-	dev := filepath.Join(root, "dev/disk/by-label", iso.VolumeLabel)
-	if _, err := os.Stat(dev); err == nil {
-		data, err := iso.ReadAnswersMedia(dev)
-		if err != nil {
-			return nil, "", fmt.Errorf("answers volume %s: %w", dev, err)
-		}
-		fmt.Fprintf(w, "answers from the volume labelled %s\n", iso.VolumeLabel)
-		return data, iso.VolumeLabel + ":answers.yaml", nil
-	}
-	return nil, "", nil
+	fmt.Fprintf(w, "answers from %s\n", src)
+	return data, src.String(), nil
 }
