@@ -138,9 +138,12 @@ func runInstall(ctx context.Context, w io.Writer, f installFlags) error {
 		return err
 	}
 	if data == nil {
-		fmt.Fprintf(w, "Hardware: %s firmware, %d disk(s), %d NIC(s), %s RAM.\n",
-			rep.Firmware.Mode, len(rep.Disks), len(rep.NICs), installer.Size(rep.Memory.TotalBytes).Human())
-		return errNotBuilt("the interactive installer (TUI); give an answers file with --answers FILE")
+		return runInteractive(ctx, w, f, rep, installer.Defaults(&rep))
+	}
+	if a, ok, err := interactiveAnswers(name, data, rep); err != nil {
+		return printProblems(w, name, err)
+	} else if ok {
+		return runInteractive(ctx, w, f, rep, a)
 	}
 	a, plan, err := planFor(w, data, name, rep)
 	if err != nil {

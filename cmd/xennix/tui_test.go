@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/installer"
+	"github.com/xennix/xennix/installer/tui"
+)
+
+// TestInteractiveDryRun wires the TUI's planner and installer as the command does and runs
+// a confirmed plan as a dry run: the files and the transcript land under --out, and
+// progress comes back as events.
+func TestInteractiveDryRun(t *testing.T) {
+	fh, err := os.Open("../../assets/examples/hardware/uefi-ext4-dhcp.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	rep, err := hwdetect.Load(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := installer.Defaults(&rep)
+	a.Host.Hostname = "xen-01"
+	a.Disks.IDs = []string{"/dev/disk/by-id/nvme-eui.0025385b71b2c3d4"}
+	a.Users.Root.SSHKeys = []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC0/3/AsQp5CvKlxPyQoGVM2+WDfk3H+Ri/Wd3FN83hk ops@example.org"}
+	out := t.TempDir()
+	o, err := interactiveOptions(installFlags{dryRun: true, out: out}, rep, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Reboot != nil {
+		t.Error("a dry run offers a reboot")
+	}
+	plan, err := o.Plan(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started, outputs int
+	res, err := o.Install(context.Background(), tui.InstallRequest{
+		Answers: a, Plan: plan, Confirmed: a.Disks.IDs,
+		Events: func(e installer.Event) {
+			switch e.Kind {
+			case installer.StepStarted:
+				started++
+			case installer.StepOutput:
+				outputs++
+			}
+		},
+	})
+	if err != nil {
+		t.Fatalf("Install = %v", err)
+	}
+	if started != len(plan.Steps) || outputs == 0 {
+		t.Errorf("events: %d steps started of %d, %d output lines", started, len(plan.Steps), outputs)
+	}
+	for _, p := range []string{"transcript.txt", "answers.yaml", "install.log", "mnt/etc/nixos/flake.nix"} {
+		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+			t.Errorf("dry run did not write %s: %v", p, err)
+		}
+	}
+	if len(res.Notes) == 0 || !strings.Contains(res.Notes[0], "transcript.txt") {
+		t.Errorf("result notes = %q, want where the transcript is", res.Notes)
+	}
+}
+
+// TestEventWriter checks the hooks' printed lines become step output of the current step.
+func TestEventWriter(t *testing.T) {
+	var got []installer.Event
+	w := &eventWriter{events: func(e installer.Event) { got = append(got, e) }}
+	w.setStep(installer.Event{Index: 2, Total: 5, Step: "verify"})
+	if _, err := w.Write([]byte("ok   one\nok  tw")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("o\n")); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Line != "ok   one" || got[1].Line != "ok  two" || got[1].Index != 2 || got[1].Kind != installer.StepOutput {
+		t.Errorf("events = %+v", got)
+	}
+}

@@ -1,0 +1,189 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
+	"charm.land/lipgloss/v2"
+)
+
+// page is one huh group of a form screen, built afresh each time it is shown so that its
+// options follow what earlier pages chose. show says whether it applies (nil: always).
+type page struct {
+	show  func() bool
+	build func() *huh.Group
+}
+
+// formSpec is what a form screen asks: its pages over a draft, and how the draft is read
+// from and written to the answers. The accessible mode runs the same pages as plain prompts.
+type formSpec interface {
+	// load fills the draft from the answers.
+	load()
+	pages() []page
+	// apply writes the draft into the answers; an error keeps the operator on the screen.
+	// It writes whatever parses even when it fails, so going back keeps what was typed.
+	apply() error
+	// intro is text above the form; live is shown under it and re-evaluated after every
+	// key (validation as you type).
+	intro() string
+	live() string
+}
+
+// formScreen shows a formSpec one page at a time; Esc goes to the previous page, or back to
+// the previous screen from the first.
+type formScreen struct {
+	st      *state
+	spec    formSpec
+	pages   []page
+	idx     int
+	form    *huh.Form
+	w, h    int
+	problem string
+}
+
+func newFormScreen(st *state, spec formSpec) *formScreen {
+	return &formScreen{st: st, spec: spec, w: 80, h: 21}
+}
+
+func (f *formScreen) Enter() tea.Cmd {
+	f.spec.load()
+	f.pages = f.spec.pages()
+	f.problem = ""
+	return f.open(f.nextShown(-1, 1))
+}
+
+// nextShown is the index of the first page after (dir 1) or before (dir -1) i that applies,
+// or -1 (before the first) / len(pages) (after the last).
+func (f *formScreen) nextShown(i, dir int) int {
+	for i += dir; i >= 0 && i < len(f.pages); i += dir {
+		if p := f.pages[i]; p.show == nil || p.show() {
+			return i
+		}
+	}
+	return i
+}
+
+func (f *formScreen) open(i int) tea.Cmd {
+	f.idx = i
+	if i < 0 || i >= len(f.pages) {
+		f.form = nil
+		return nil
+	}
+	f.form = f.st.newForm(f.pages[i].build())
+	f.sizeForm()
+	return f.form.Init()
+}
+
+// newForm wraps one group in a form with the installer's theme; the footer shows the help.
+func (st *state) newForm(g *huh.Group) *huh.Form {
+	return huh.NewForm(g).WithTheme(st.styles.huh).WithKeyMap(huhKeyMap(st.styles.ASCII)).WithShowHelp(false).WithShowErrors(true)
+}
+
+func (f *formScreen) sizeForm() {
+	if f.form == nil {
+		return
+	}
+	used := lipgloss.Height(f.spec.intro()) + 3
+	f.form.WithWidth(f.w).WithHeight(max(f.h-used, 5))
+}
+
+func (f *formScreen) SetSize(w, h int) {
+	f.w, f.h = w, h
+	f.sizeForm()
+}
+
+// UsesEsc is true on a later page (Esc returns to the page before) and while a select
+// list is being filtered (Esc clears the filter).
+func (f *formScreen) UsesEsc() bool {
+	if f.form == nil {
+		return false
+	}
+	if fl, ok := f.form.GetFocusedField().(interface{ GetFiltering() bool }); ok && fl.GetFiltering() {
+		return true
+	}
+	return f.nextShown(f.idx, -1) >= 0
+}
+
+func (f *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	if f.form == nil {
+		if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, f.st.keys.Next) {
+			return f, f.finish()
+		}
+		return f, nil
+	}
+	if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, f.st.keys.Back) {
+		if fl, ok := f.form.GetFocusedField().(interface{ GetFiltering() bool }); !ok || !fl.GetFiltering() {
+			return f, f.open(f.nextShown(f.idx, -1))
+		}
+	}
+	m, cmd := f.form.Update(msg)
+	f.form = m.(*huh.Form)
+	switch f.form.State {
+	case huh.StateCompleted:
+		n := f.nextShown(f.idx, 1)
+		if n < len(f.pages) {
+			return f, tea.Batch(cmd, f.open(n))
+		}
+		return f, tea.Batch(cmd, f.finish())
+	case huh.StateAborted:
+		return f, back
+	}
+	return f, cmd
+}
+
+// Leave writes what was typed so far into the answers, for the way back.
+func (f *formScreen) Leave() { _ = f.spec.apply() }
+
+func (f *formScreen) finish() tea.Cmd {
+	if err := f.spec.apply(); err != nil {
+		f.problem = err.Error()
+		return f.open(f.nextShown(-1, 1))
+	}
+	return next
+}
+
+func (f *formScreen) View() string {
+	s := f.st.styles
+	var parts []string
+	if in := f.spec.intro(); in != "" {
+		parts = append(parts, in)
+	}
+	if f.form != nil {
+		parts = append(parts, f.form.View())
+	} else {
+		parts = append(parts, s.Muted.Render("Press enter to continue."))
+	}
+	if l := f.spec.live(); l != "" {
+		parts = append(parts, l)
+	}
+	if f.problem != "" {
+		parts = append(parts, s.Error.Render(wrapText(f.problem, f.w)))
+	}
+	return strings.Join(parts, "\n")
+}
+
+func (f *formScreen) ShortHelp() []key.Binding {
+	if f.form == nil {
+		return []key.Binding{f.st.keys.Next}
+	}
+	return f.form.KeyBinds()
+}
+
+// wrapText wraps plain text at w cells.
+func wrapText(s string, w int) string {
+	return lipgloss.NewStyle().Width(max(w, 10)).Render(s)
+}
+
+// orCurrent validates what was typed, or the current value when nothing was: huh's
+// accessible prompts keep the current value for an empty answer but validate the empty
+// string.
+func orCurrent(v *string, check func(string) error) func(string) error {
+	return func(s string) error {
+		if s == "" {
+			s = *v
+		}
+		return check(s)
+	}
+}

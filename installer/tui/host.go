@@ -1,0 +1,166 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"charm.land/huh/v2"
+
+	"github.com/xennix/xennix/installer"
+)
+
+// keymaps are common console keymaps (kbd's names), offered as completions.
+var keymaps = []string{"us", "uk", "de", "de-latin1", "de-latin1-nodeadkeys", "fr", "fr-latin1", "es", "it", "ch", "sg", "fr_CH", "dk", "no", "sv-latin1", "fi", "nl", "be-latin1", "pl", "cz", "hu", "pt-latin1", "br-abnt2", "ru", "jp106", "dvorak", "colemak"}
+
+// hostForm asks for the host name, time zone and keymap, and the logins: root's password
+// or SSH keys, and an optional admin user.
+type hostForm struct {
+	st                   *state
+	hostname, tz, keymap string
+	rootPw, rootPw2      string
+	rootKeys             string
+	adminName            string
+	adminPw, adminPw2    string
+	adminKeys            string
+}
+
+func (f *hostForm) load() {
+	a := f.st.a
+	f.hostname, f.tz, f.keymap = a.Host.Hostname, a.Host.Timezone, a.Host.Keymap
+	if f.tz == "" {
+		f.tz = "UTC"
+	}
+	f.rootPw, f.rootPw2, f.adminPw, f.adminPw2 = "", "", "", ""
+	f.rootKeys = strings.Join(a.Users.Root.SSHKeys, "\n")
+	f.adminName = a.Users.Admin.Name
+	f.adminKeys = strings.Join(a.Users.Admin.SSHKeys, "\n")
+}
+
+func (f *hostForm) intro() string { return "" }
+func (f *hostForm) live() string  { return "" }
+
+// check validates one field by the installer's rules, with the draft in place.
+func (f *hostForm) check(field string) func(string) error {
+	return func(string) error {
+		saved := f.st.a
+		defer func() { f.st.a = saved }()
+		_ = f.write(false)
+		for _, err := range sectionProblems(f.st, field) {
+			var fe *installer.FieldError
+			if errors.As(err, &fe) {
+				return fe.Err
+			}
+			return err
+		}
+		return nil
+	}
+}
+
+func (f *hostForm) pages() []page {
+	pwDesc := func(who string, set bool) string {
+		if set {
+			return who + " already has a password; leave empty to keep it."
+		}
+		return "Leave empty for none (log in with an SSH key)."
+	}
+	return []page{
+		{build: func() *huh.Group {
+			g := []huh.Field{
+				huh.NewInput().Title("Host name").Description("One label: letters, digits and hyphens.").Value(&f.hostname).Validate(orCurrent(&f.hostname, f.check("host.hostname"))),
+			}
+			if f.st.opts.Accessible {
+				g = append(g, huh.NewInput().Title("Time zone").Description("An IANA name such as UTC or Europe/Berlin.").Value(&f.tz).Validate(orCurrent(&f.tz, f.check("host.timezone"))))
+			} else {
+				g = append(g, huh.NewSelect[string]().Title("Time zone").Description("Type / to search.").
+					Options(huh.NewOptions(timezones...)...).Filtering(false).Height(6).Value(&f.tz))
+			}
+			g = append(g, huh.NewInput().Title("Console keymap").Description("e.g. us, de-latin1, fr (ctrl+e completes).").
+				Suggestions(keymaps).Value(&f.keymap).Validate(orCurrent(&f.keymap, f.check("host.keymap"))))
+			return huh.NewGroup(g...).Title("Host")
+		}},
+		{build: func() *huh.Group {
+			return huh.NewGroup(
+				f.st.secret(huh.NewInput().Title("Root password").Description(pwDesc("root", f.st.a.Users.Root.HashedPassword != "")).Value(&f.rootPw)),
+				f.st.secret(huh.NewInput().Title("Root password again").Value(&f.rootPw2).Validate(orCurrent(&f.rootPw2, func(s string) error {
+					if s != f.rootPw {
+						return errors.New("the two passwords differ")
+					}
+					return nil
+				}))),
+				f.keysField("Root's SSH public keys", &f.rootKeys, "users.root.ssh_keys"),
+			).Title("Root login")
+		}},
+		{build: func() *huh.Group {
+			return huh.NewGroup(
+				huh.NewInput().Title("Admin user name").Description("Optional: a user in the wheel group (sudo). Empty for none.").
+					Value(&f.adminName).Validate(orCurrent(&f.adminName, f.check("users.admin.name"))),
+				f.st.secret(huh.NewInput().Title("Admin password").Description(pwDesc("the admin user", f.st.a.Users.Admin.HashedPassword != "")).Value(&f.adminPw)),
+				f.st.secret(huh.NewInput().Title("Admin password again").Value(&f.adminPw2).Validate(orCurrent(&f.adminPw2, func(s string) error {
+					if s != f.adminPw {
+						return errors.New("the two passwords differ")
+					}
+					return nil
+				}))),
+				f.keysField("Admin's SSH public keys", &f.adminKeys, "users.admin.ssh_keys"),
+			).Title("Admin user")
+		}},
+	}
+}
+
+func (f *hostForm) keysField(title string, v *string, field string) huh.Field {
+	if f.st.opts.Accessible {
+		return huh.NewInput().Title(title).Description("One key (ssh-ed25519 AAAA… comment), or empty.").Value(v).Validate(f.check(field))
+	}
+	return huh.NewText().Title(title).Description("One per line (alt+enter starts a new line); empty for none.").
+		Lines(3).Value(v).Validate(f.check(field))
+}
+
+func keyLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// write puts the draft into the answers. Passwords are hashed at once (hash false stands
+// a placeholder hash in for a typed password, for validation while typing).
+func (f *hostForm) write(hash bool) error {
+	a := &f.st.a
+	a.Host.Hostname, a.Host.Timezone, a.Host.Keymap = strings.TrimSpace(f.hostname), f.tz, strings.TrimSpace(f.keymap)
+	a.Users.Root.SSHKeys = keyLines(f.rootKeys)
+	a.Users.Admin.Name = strings.TrimSpace(f.adminName)
+	a.Users.Admin.SSHKeys = keyLines(f.adminKeys)
+	var errs []error
+	for _, p := range []struct {
+		admin     bool
+		pw, again string
+		acc       *installer.Account
+	}{{false, f.rootPw, f.rootPw2, &a.Users.Root}, {true, f.adminPw, f.adminPw2, &a.Users.Admin}} {
+		switch {
+		case p.pw == "":
+		case p.pw != p.again:
+			errs = append(errs, fmt.Errorf("users: the two %s passwords differ", map[bool]string{false: "root", true: "admin"}[p.admin]))
+		case !hash:
+			p.acc.HashedPassword = "$6$placeholder$placeholderplaceholder"
+		default:
+			if err := a.SetPassword(p.admin, p.pw); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (f *hostForm) apply() error {
+	err := f.write(true)
+	// Typed once and hashed, the passwords are not kept in plain text any longer.
+	if err == nil {
+		f.rootPw, f.rootPw2, f.adminPw, f.adminPw2 = "", "", "", ""
+	}
+	errs := append([]error{err}, sectionProblems(f.st, "host", "users", "ssh")...)
+	return errors.Join(errs...)
+}

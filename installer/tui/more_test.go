@@ -1,0 +1,123 @@
+package tui
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xennix/xennix/installer"
+)
+
+// TestAccessible completes flow (a) in the plain-prompt mode from scripted answers.
+func TestAccessible(t *testing.T) {
+	o := testOptions(t, "uefi-ext4-dhcp")
+	o.Accessible = true
+	input := strings.Join([]string{
+		"1",    // the one disk
+		"", "", // storage: ext4, no encryption
+		"", "", // swap 0, guests in a directory
+		"",     // uplink: auto
+		"", "", // dhcp, no VLAN
+		"", "", // dom0 memory and vCPUs as proposed
+		"0",      // no passthrough
+		"xen-01", // host name
+		"", "",   // time zone UTC, keymap us
+		"", "", // no root password
+		testKey,        // root's key
+		"", "", "", "", // no admin user
+		"nvme0n1", // erase it
+	}, "\n") + "\n"
+	var out bytes.Buffer
+	o.Input, o.Output = strings.NewReader(input), &out
+	a, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatalf("Run = %v; output:\n%s", err, out.String())
+	}
+	compareAnswers(t, a, wantAnswers(t, flows()[0]))
+	for _, want := range []string{"== Storage ==", "To erase nvme0n1", "Files that will be written:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("accessible output has escape sequences:\n%q", out.String())
+	}
+}
+
+// TestScreensForPartialAnswers checks which screens a partial answers file leaves.
+func TestScreensForPartialAnswers(t *testing.T) {
+	r := fixture(t, "uefi-ext4-dhcp")
+	all := screensFor(installer.Defaults(&r), &r)
+	if len(all) != int(numScreens) {
+		t.Errorf("screensFor(defaults) = %v, want all %d", all, numScreens)
+	}
+	partial := `version: 1
+disks:
+  filter: {type: nvme}
+storage:
+  preset: btrfs
+network:
+  uplinks: [eno1]
+interactive: [network]
+`
+	a, err := installer.Parse("partial.yaml", []byte(partial), installer.Defaults(&r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := screensFor(a, &r)
+	want := []screenID{scrWelcome, scrImpermanence, scrNetwork, scrXen, scrHost, scrReview, scrProgress, scrDone}
+	if !slices.Equal(got, want) {
+		t.Errorf("screensFor(partial) = %v, want %v", got, want)
+	}
+	for _, tc := range []struct {
+		sec  installer.Section
+		want bool
+	}{{"disks", true}, {"storage", true}, {"network", true}, {"host", false}, {"users", false}, {"xen", false}} {
+		if got := Answered(a, tc.sec, &r); got != tc.want {
+			t.Errorf("Answered(%s) = %v, want %v", tc.sec, got, tc.want)
+		}
+	}
+}
+
+// TestTimezonesLoad checks every offered time zone is one Go (and the installer) accepts.
+func TestTimezonesLoad(t *testing.T) {
+	for _, z := range timezones {
+		if _, err := time.LoadLocation(z); err != nil {
+			t.Errorf("LoadLocation(%q) = %v", z, err)
+		}
+	}
+}
+
+// TestStyles checks the ASCII markers on consoles without Unicode glyphs.
+func TestStyles(t *testing.T) {
+	for _, tc := range []struct {
+		term  string
+		ascii bool
+	}{{"linux", true}, {"vt100", true}, {"dumb", true}, {"xterm-256color", false}, {"screen", false}} {
+		s := NewStyles(func(k string) string {
+			if k == "TERM" {
+				return tc.term
+			}
+			return ""
+		})
+		if s.ASCII != tc.ascii {
+			t.Errorf("NewStyles(TERM=%s).ASCII = %v, want %v", tc.term, s.ASCII, tc.ascii)
+		}
+		if tc.ascii && (s.Check != "ok" || s.BarFull != "#") {
+			t.Errorf("NewStyles(TERM=%s) markers %q %q, want ASCII", tc.term, s.Check, s.BarFull)
+		}
+	}
+}
+
+// TestFirstFrame measures the time from a fresh model to its first complete frame on
+// fixture hardware (reported, not asserted).
+func TestFirstFrame(t *testing.T) {
+	start := time.Now()
+	o := testOptions(t, "uefi-ext4-dhcp")
+	m := newApp(t.Context(), o)
+	m.Init()
+	v := m.render()
+	t.Logf("first frame after %s (%d bytes)", time.Since(start), len(v))
+}

@@ -1,0 +1,309 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"charm.land/huh/v2"
+
+	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/installer"
+)
+
+// networkForm asks for the bridge's uplink (one NIC or a bond), IPv4 by DHCP or static, and
+// an optional management VLAN. Addresses are checked as they are typed by the installer's
+// own validation.
+type networkForm struct {
+	st      *state
+	uplink  string // "" (first NIC with link), a NIC name, or bondChoice
+	members []string
+	mode    installer.BondMode
+	ipv4    installer.IPv4Mode
+	addr    string
+	gw      string
+	dns     string
+	vlan    string
+}
+
+const bondChoice = "bond"
+
+func (f *networkForm) load() {
+	n := f.st.a.Network
+	f.uplink, f.members, f.mode = "", nil, "active-backup"
+	switch {
+	case n.Bond != nil:
+		f.uplink = bondChoice
+		f.members = append([]string{}, n.Bond.Members...)
+		if n.Bond.Mode != "" {
+			f.mode = n.Bond.Mode
+		}
+	case len(n.Uplinks) > 0:
+		f.uplink = n.Uplinks[0]
+	}
+	f.ipv4 = n.IPv4.Mode
+	if f.ipv4 == "" {
+		f.ipv4 = installer.IPv4DHCP
+	}
+	f.addr, f.gw = "", ""
+	if n.IPv4.Address.IsValid() {
+		f.addr = n.IPv4.Address.String()
+	}
+	if n.IPv4.Gateway.IsValid() {
+		f.gw = n.IPv4.Gateway.String()
+	}
+	var dns []string
+	for _, d := range n.DNS {
+		dns = append(dns, d.String())
+	}
+	f.dns = strings.Join(dns, " ")
+	f.vlan = ""
+	if n.VLAN != 0 {
+		f.vlan = strconv.Itoa(n.VLAN)
+	}
+}
+
+// ports are the NICs that can be bridge ports: physical and wired.
+func ports(r hwdetect.Report) []hwdetect.NIC {
+	var out []hwdetect.NIC
+	for _, n := range r.NICs {
+		if !n.Virtual && !n.Wireless {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func nicLabel(n hwdetect.NIC) string {
+	return fmt.Sprintf("%-10s %-7s %-8s %s", n.Name, linkWord(n), n.Driver, n.MAC)
+}
+
+func (f *networkForm) intro() string {
+	return wrapText(fmt.Sprintf("Guests and the host share the bridge %s. Pick what connects it to the network.", bridgeName(f.st.a)), 78)
+}
+
+func bridgeName(a installer.Answers) string {
+	if a.Network.Bridge == "" {
+		return "xenbr0"
+	}
+	return a.Network.Bridge
+}
+
+// live shows the network problems of what is typed so far.
+func (f *networkForm) live() string {
+	saved := f.st.a.Network
+	defer func() { f.st.a.Network = saved }()
+	f.write()
+	var lines []string
+	for _, err := range sectionProblems(f.st, "network") {
+		var fe *installer.FieldError
+		if errors.As(err, &fe) && f.ipv4 == installer.IPv4Static && f.addr == "" && fe.Field == "network.ipv4.address" {
+			continue // not typed yet
+		}
+		lines = append(lines, f.st.styles.Error.Render("! ")+err.Error())
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (f *networkForm) pages() []page {
+	firstUp := "none has link now"
+	for _, n := range ports(f.st.r) {
+		if n.Carrier {
+			firstUp = n.Name + " now"
+			break
+		}
+	}
+	return []page{
+		{build: func() *huh.Group {
+			opts := []huh.Option[string]{huh.NewOption(fmt.Sprintf("auto       the first NIC with link (%s)", firstUp), "")}
+			for _, n := range ports(f.st.r) {
+				opts = append(opts, huh.NewOption(nicLabel(n), n.Name))
+			}
+			if len(ports(f.st.r)) >= 2 {
+				opts = append(opts, huh.NewOption("bond       two or more NICs together", bondChoice))
+			}
+			return huh.NewGroup(huh.NewSelect[string]().Title("Uplink of the bridge").Options(opts...).Value(&f.uplink))
+		}},
+		{show: func() bool { return f.uplink == bondChoice }, build: func() *huh.Group {
+			var opts []huh.Option[string]
+			for _, n := range ports(f.st.r) {
+				opts = append(opts, huh.NewOption(nicLabel(n), n.Name).Selected(contains(f.members, n.Name)))
+			}
+			var modes []huh.Option[installer.BondMode]
+			for _, m := range []struct{ m, d string }{
+				{"active-backup", "one port at a time; works with any switch"},
+				{"802.3ad", "LACP: needs a switch configured for it"},
+				{"balance-alb", "adaptive load balancing, any switch"},
+				{"balance-tlb", "transmit load balancing, any switch"},
+				{"balance-xor", "static aggregation (switch side too)"},
+				{"balance-rr", "round robin (switch side too)"},
+			} {
+				modes = append(modes, huh.NewOption(fmt.Sprintf("%-13s %s", m.m, m.d), installer.BondMode(m.m)))
+			}
+			return huh.NewGroup(
+				huh.NewMultiSelect[string]().Title("Bond members").Description("Pick two or more with space or x.").Height(len(opts)+3).
+					Options(opts...).Value(&f.members).Validate(func(v []string) error {
+					if len(v) < 2 {
+						return errors.New("a bond needs at least two members")
+					}
+					return nil
+				}),
+				huh.NewSelect[installer.BondMode]().Title("Bonding mode").Options(modes...).Value(&f.mode),
+			)
+		}},
+		{build: func() *huh.Group {
+			return huh.NewGroup(
+				huh.NewSelect[installer.IPv4Mode]().Title("IPv4 address of the host").Options(
+					huh.NewOption("dhcp     from a DHCP server", installer.IPv4DHCP),
+					huh.NewOption("static   typed here", installer.IPv4Static),
+				).Value(&f.ipv4),
+				huh.NewInput().Title("Management VLAN").Description("The VLAN id of the host's address (1-4094); empty for untagged.").
+					Value(&f.vlan).Validate(orCurrent(&f.vlan, func(s string) error { _, err := parseVLAN(s); return err })),
+			)
+		}},
+		{show: func() bool { return f.ipv4 == installer.IPv4Static }, build: func() *huh.Group {
+			return huh.NewGroup(
+				huh.NewInput().Title("Address/prefix").Placeholder("192.0.2.10/24").Value(&f.addr).
+					Validate(orCurrent(&f.addr, f.fieldCheck("network.ipv4.address", func(s string) error { _, err := parsePrefix(s); return err }))),
+				huh.NewInput().Title("Gateway").Placeholder("192.0.2.1").Value(&f.gw).
+					Validate(orCurrent(&f.gw, f.fieldCheck("network.ipv4.gateway", func(s string) error { _, err := parseAddr(s); return err }))),
+				huh.NewInput().Title("DNS servers").Description("Separated by spaces; empty to use none.").Placeholder("192.0.2.53").Value(&f.dns).
+					Validate(orCurrent(&f.dns, f.fieldCheck("network.dns", func(s string) error { _, err := parseAddrs(s); return err }))),
+			)
+		}},
+	}
+}
+
+// fieldCheck validates one field: its own syntax, then the installer's validation of the
+// whole network with the value in place, keeping the problems of that field.
+func (f *networkForm) fieldCheck(field string, parse func(string) error) func(string) error {
+	return func(s string) error {
+		if err := parse(s); err != nil {
+			return err
+		}
+		saved := f.st.a.Network
+		defer func() { f.st.a.Network = saved }()
+		f.write()
+		for _, err := range sectionProblems(f.st, field) {
+			var fe *installer.FieldError
+			if errors.As(err, &fe) {
+				return fe.Err
+			}
+			return err
+		}
+		return nil
+	}
+}
+
+func parseVLAN(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1 || v > 4094 {
+		return 0, fmt.Errorf("%q is not a VLAN id (1-4094, or empty)", s)
+	}
+	return v, nil
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(strings.TrimSpace(s))
+	if err != nil || !p.Addr().Is4() {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IPv4 address with prefix length (e.g. 192.0.2.10/24)", s)
+	}
+	return p, nil
+}
+
+func parseAddr(s string) (netip.Addr, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return netip.Addr{}, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("%q is not an IP address", s)
+	}
+	return a, nil
+}
+
+func parseAddrs(s string) ([]netip.Addr, error) {
+	var out []netip.Addr
+	for _, w := range splitList(s) {
+		a, err := netip.ParseAddr(w)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address", w)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// write puts whatever of the draft parses into the answers and returns what did not.
+func (f *networkForm) write() []error {
+	n := &f.st.a.Network
+	var errs []error
+	n.Uplinks = nil
+	switch f.uplink {
+	case "":
+		n.Bond = nil
+	case bondChoice:
+		b := installer.Bond{}
+		if n.Bond != nil {
+			b = *n.Bond
+		}
+		b.Members = append([]string{}, f.members...)
+		b.Mode = f.mode
+		if b.Mode != "802.3ad" {
+			b.LACPRate = ""
+		}
+		n.Bond = &b
+	default:
+		n.Bond = nil
+		n.Uplinks = []string{f.uplink}
+	}
+	n.IPv4.Mode = f.ipv4
+	n.IPv4.Address, n.IPv4.Gateway = netip.Prefix{}, netip.Addr{}
+	if f.ipv4 == installer.IPv4Static {
+		if p, err := parsePrefix(f.addr); err == nil {
+			n.IPv4.Address = p
+		} else {
+			errs = append(errs, fmt.Errorf("network.ipv4.address: %w", err))
+		}
+		if a, err := parseAddr(f.gw); err == nil {
+			n.IPv4.Gateway = a
+		} else {
+			errs = append(errs, fmt.Errorf("network.ipv4.gateway: %w", err))
+		}
+		if d, err := parseAddrs(f.dns); err == nil {
+			n.DNS = d
+		} else {
+			errs = append(errs, fmt.Errorf("network.dns: %w", err))
+		}
+	}
+	if v, err := parseVLAN(f.vlan); err == nil {
+		n.VLAN = v
+	} else {
+		errs = append(errs, fmt.Errorf("network.vlan: %w", err))
+	}
+	return errs
+}
+
+func (f *networkForm) apply() error {
+	errs := f.write()
+	if len(errs) == 0 {
+		errs = sectionProblems(f.st, "network")
+	}
+	return errors.Join(errs...)
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,282 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"charm.land/huh/v2"
+
+	"github.com/xennix/xennix/installer"
+)
+
+// storageForm asks for the layout preset, encryption, swap and where guest disks live.
+// Only presets that fit the picked disks and the firmware are offered.
+type storageForm struct {
+	st           *state
+	preset       installer.Preset
+	encrypt      bool
+	pass1, pass2 string
+	swap         string
+	guests       installer.GuestKind
+	guestsFor    installer.Preset // the preset guests was chosen for
+}
+
+var presetWords = map[installer.Preset]string{
+	installer.PresetExt4:      "one ext4 root; guest images in a directory",
+	installer.PresetLVM:       "LVM: 64GiB root volume, the rest a thin pool for guests",
+	installer.PresetBtrfs:     "btrfs subvolumes; can reset / at every boot",
+	installer.PresetZFS:       "ZFS pool and datasets, guest disks as zvols",
+	installer.PresetTmpfsRoot: "/ in RAM, only /nix and /persist on disk",
+}
+
+var guestWords = map[installer.GuestKind]string{
+	installer.GuestThinPool:  "LVM thin pool: the rest of the disk",
+	installer.GuestZvol:      "ZFS volumes in the pool",
+	installer.GuestDirectory: "image files in /var/lib/xen/images",
+	installer.GuestNone:      "none: guests live elsewhere",
+}
+
+// presetFit is a preset and, when it does not fit, why.
+type presetFit struct {
+	p   installer.Preset
+	why string
+}
+
+// presetFits checks every preset against the picked disks and firmware with the
+// installer's own validation.
+func presetFits(st *state) []presetFit {
+	var out []presetFit
+	for _, p := range []installer.Preset{installer.PresetExt4, installer.PresetLVM, installer.PresetBtrfs, installer.PresetZFS, installer.PresetTmpfsRoot} {
+		c := st.a
+		c.Storage.Preset = p
+		c.Storage.Guests = installer.GuestStorage{}
+		c.Storage.RootSize, c.Storage.TmpfsSize = 0, 0
+		c.Impermanence = installer.Impermanence{Preset: fittingImpermanence(p)}
+		why := ""
+		for _, pr := range installer.Problems(c.Validate(&st.r)) {
+			if inSection(pr.Field, "storage") || pr.Field == "disks" || inSection(pr.Field, "impermanence") {
+				why = pr.Err.Error()
+				break
+			}
+		}
+		out = append(out, presetFit{p, why})
+	}
+	return out
+}
+
+func (f *storageForm) load() {
+	s := f.st.a.Storage
+	f.preset = s.Preset
+	if f.preset == "" {
+		f.preset = installer.PresetExt4
+	}
+	fits := presetFits(f.st)
+	ok := false
+	for _, x := range fits {
+		if x.p == f.preset && x.why == "" {
+			ok = true
+		}
+	}
+	if !ok {
+		for _, x := range fits {
+			if x.why == "" {
+				f.preset = x.p
+				break
+			}
+		}
+	}
+	f.encrypt = s.Encryption.Enabled
+	f.pass1, f.pass2 = f.st.passphrase, f.st.passphrase
+	f.swap = s.Swap.String()
+	f.guests = f.st.a.GuestKind()
+	f.guestsFor = f.preset
+}
+
+func (f *storageForm) intro() string {
+	var not []string
+	for _, x := range presetFits(f.st) {
+		if x.why != "" {
+			not = append(not, fmt.Sprintf("%s (%s)", x.p, x.why))
+		}
+	}
+	if len(not) == 0 {
+		return ""
+	}
+	return f.st.styles.Muted.Render(wrapText("Not offered on these disks: "+strings.Join(not, "; "), 78))
+}
+
+func (f *storageForm) live() string { return "" }
+
+func (f *storageForm) pages() []page {
+	return []page{
+		{build: func() *huh.Group {
+			var opts []huh.Option[installer.Preset]
+			for _, x := range presetFits(f.st) {
+				if x.why == "" {
+					opts = append(opts, huh.NewOption(fmt.Sprintf("%-10s %s", x.p, presetWords[x.p]), x.p))
+				}
+			}
+			desc := "Layout of the picked disk."
+			if f.st.a.Storage.Mirror {
+				desc = "Layout, mirrored across both disks."
+			}
+			return huh.NewGroup(
+				huh.NewSelect[installer.Preset]().Title("Storage layout").Description(desc).Options(opts...).Value(&f.preset),
+				huh.NewConfirm().Title("Encrypt the disks?").
+					Description("LUKS2 (ZFS: native encryption). The passphrase is asked at every boot.").
+					Affirmative("Encrypt").Negative("No").Value(&f.encrypt),
+			)
+		}},
+		{show: func() bool { return f.encrypt }, build: func() *huh.Group {
+			return huh.NewGroup(
+				f.st.secret(huh.NewInput().Title("Encryption passphrase").
+					Description("At least 8 characters; needed at every boot. It is not saved in the answers.").
+					Value(&f.pass1).Validate(orCurrent(&f.pass1, func(s string) error {
+					if len(s) < 8 {
+						return errors.New("at least 8 characters")
+					}
+					return nil
+				}))),
+				f.st.secret(huh.NewInput().Title("The passphrase again").Value(&f.pass2).Validate(orCurrent(&f.pass2, func(s string) error {
+					if s != f.pass1 {
+						return errors.New("the two passphrases differ")
+					}
+					return nil
+				}))),
+			)
+		}},
+		{build: func() *huh.Group {
+			var opts []huh.Option[installer.GuestKind]
+			for _, g := range guestKindsFor(f.preset) {
+				opts = append(opts, huh.NewOption(fmt.Sprintf("%-10s %s", g, guestWords[g]), g))
+			}
+			if f.guestsFor != f.preset || !containsKind(guestKindsFor(f.preset), f.guests) {
+				// Another layout: start from where it puts guests by itself.
+				f.guests, f.guestsFor = autoGuestKind(f.preset), f.preset
+			}
+			return huh.NewGroup(
+				huh.NewInput().Title("Swap").Description("A size such as 8GiB, or 0 for none.").Value(&f.swap).
+					Validate(orCurrent(&f.swap, func(s string) error {
+						z, err := installer.ParseSize(s)
+						if err != nil {
+							return err
+						}
+						if z != 0 && z < 64*installer.MiB {
+							return errors.New("at least 64MiB, or 0 for none")
+						}
+						return nil
+					})),
+				huh.NewSelect[installer.GuestKind]().Title("Guest disks").Options(opts...).Value(&f.guests),
+			)
+		}},
+	}
+}
+
+// secret makes an input hide what is typed, except in accessible mode without a terminal,
+// where huh cannot read a hidden line.
+func (st *state) secret(in *huh.Input) *huh.Input {
+	if st.opts.Accessible && !isTerminal(st.opts.Input) {
+		return in
+	}
+	return in.EchoMode(huh.EchoModePassword)
+}
+
+func guestKindsFor(p installer.Preset) []installer.GuestKind {
+	switch p {
+	case installer.PresetLVM:
+		return []installer.GuestKind{installer.GuestThinPool, installer.GuestDirectory}
+	case installer.PresetZFS:
+		return []installer.GuestKind{installer.GuestZvol, installer.GuestDirectory}
+	}
+	return []installer.GuestKind{installer.GuestDirectory, installer.GuestNone}
+}
+
+func autoGuestKind(p installer.Preset) installer.GuestKind {
+	return installer.Answers{Storage: installer.Storage{Preset: p}}.GuestKind()
+}
+
+func containsKind(ks []installer.GuestKind, k installer.GuestKind) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// fittingImpermanence is the impermanence preset a storage preset allows, "" for none.
+func fittingImpermanence(p installer.Preset) installer.ImpermanencePreset {
+	switch p {
+	case installer.PresetBtrfs:
+		return installer.ImpermanenceBtrfs
+	case installer.PresetZFS:
+		return installer.ImpermanenceZFS
+	case installer.PresetTmpfsRoot:
+		return installer.ImpermanenceTmpfs
+	}
+	return installer.ImpermanenceNone
+}
+
+func (f *storageForm) apply() error {
+	s := &f.st.a.Storage
+	old := s.Preset
+	s.Preset = f.preset
+	if f.preset != installer.PresetLVM {
+		s.RootSize = 0
+	}
+	if f.preset != installer.PresetTmpfsRoot {
+		s.TmpfsSize = 0
+	}
+	s.Encryption.Enabled = f.encrypt
+	s.Encryption.PassphraseFile = ""
+	f.st.passphrase = ""
+	if f.encrypt {
+		s.Encryption.PassphraseFile = KeyFile
+		f.st.passphrase = f.pass1
+	}
+	var errs []error
+	if z, err := installer.ParseSize(f.swap); err == nil {
+		s.Swap = z
+	} else {
+		errs = append(errs, fmt.Errorf("storage.swap: %w", err))
+	}
+	// The kind the preset picks by itself stays unset, as in an answers file.
+	s.Guests.Kind = f.guests
+	if f.guests == autoGuestKind(f.preset) {
+		s.Guests.Kind = ""
+	}
+	if s.Guests.Kind != installer.GuestDirectory && autoGuestKind(f.preset) != installer.GuestDirectory {
+		s.Guests.Path, s.Guests.Size = "", 0
+	}
+	// Impermanence must fit the storage: a change of preset resets it.
+	if old != f.preset || fittingImpermanence(f.preset) == installer.ImpermanenceTmpfs {
+		im := fittingImpermanence(f.preset)
+		if im != installer.ImpermanenceTmpfs {
+			im = installer.ImpermanenceNone
+		}
+		if f.st.a.Impermanence.Preset != im {
+			f.st.a.Impermanence = installer.Impermanence{Preset: im}
+		}
+	}
+	if f.encrypt && (len(f.pass1) < 8 || f.pass1 != f.pass2) {
+		errs = append(errs, errors.New("storage.encryption: the passphrase is shorter than 8 characters or the two differ"))
+	}
+	errs = append(errs, sectionProblems(f.st, "storage")...)
+	return errors.Join(errs...)
+}
+
+// sectionProblems validates the answers on this machine and keeps the problems under the
+// given field prefixes.
+func sectionProblems(st *state, prefixes ...string) []error {
+	var out []error
+	for _, p := range installer.Problems(st.a.Validate(&st.r)) {
+		for _, pre := range prefixes {
+			if inSection(p.Field, pre) {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}

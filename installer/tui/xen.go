@@ -1,0 +1,154 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"charm.land/huh/v2"
+
+	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/installer"
+)
+
+// xenForm asks for dom0's memory and vCPUs (defaults from the machine's size, with why)
+// and the PCI devices to reserve for passthrough.
+type xenForm struct {
+	st    *state
+	mem   string
+	vcpus string
+	pass  []string
+}
+
+// autoXen is the answers' xen section left to the machine: what dom0 would get.
+func (f *xenForm) auto() (installer.Size, int) {
+	a := f.st.a
+	a.Xen.Dom0Memory, a.Xen.Dom0VCPUs = 0, 0
+	return a.Dom0Memory(&f.st.r), a.Dom0VCPUs(&f.st.r)
+}
+
+func (f *xenForm) load() {
+	f.mem = f.st.a.Dom0Memory(&f.st.r).String()
+	f.vcpus = strconv.Itoa(f.st.a.Dom0VCPUs(&f.st.r))
+	f.pass = append([]string{}, f.st.a.Xen.Passthrough...)
+}
+
+func (f *xenForm) intro() string {
+	return wrapText("dom0 is the Linux that runs Xen's tools and the guests' disk and network I/O; guests get the rest of the machine.", 78)
+}
+
+func (f *xenForm) live() string { return "" }
+
+// passthroughCandidates are the PCI functions that can be hidden from dom0: not bridges.
+func passthroughCandidates(r hwdetect.Report) []hwdetect.PCIDevice {
+	var out []hwdetect.PCIDevice
+	for _, d := range r.PCI {
+		if strings.HasPrefix(d.Class, "0600") || strings.HasPrefix(d.Class, "0604") {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func pciLabel(d hwdetect.PCIDevice) string {
+	name := strings.TrimSpace(d.VendorName + " " + d.DeviceName)
+	if name == "" {
+		name = d.ClassName
+	} else if d.ClassName != "" {
+		name = d.ClassName + ": " + name
+	}
+	group := "no IOMMU group"
+	if d.IOMMUGroup >= 0 {
+		group = fmt.Sprintf("group %d", d.IOMMUGroup)
+	}
+	return fmt.Sprintf("%s %s [%s]", d.Address, name, group)
+}
+
+func (f *xenForm) pages() []page {
+	mem, vcpus := f.auto()
+	total := installer.Size(f.st.r.Memory.TotalBytes)
+	memWhy := fmt.Sprintf("Default %s: 1GiB plus 1/20 of the %s of memory, between 1 and 8GiB.", mem, total.Human())
+	if total == 0 {
+		memWhy = fmt.Sprintf("Default %s: the machine's memory is unknown.", mem)
+	}
+	cpuWhy := fmt.Sprintf("Default %d: a quarter of the %d CPUs, between 1 and 8.", vcpus, f.st.r.CPU.Threads)
+	return []page{
+		{build: func() *huh.Group {
+			return huh.NewGroup(
+				huh.NewInput().Title("dom0 memory").Description(memWhy).Value(&f.mem).Validate(orCurrent(&f.mem, func(s string) error {
+					z, err := installer.ParseSize(s)
+					if err != nil {
+						return err
+					}
+					if z < 512*installer.MiB {
+						return errors.New("at least 512MiB")
+					}
+					if total != 0 && z >= total {
+						return fmt.Errorf("less than the machine's %s, or guests get nothing", total.Human())
+					}
+					return nil
+				})),
+				huh.NewInput().Title("dom0 vCPUs").Description(cpuWhy).Value(&f.vcpus).Validate(orCurrent(&f.vcpus, func(s string) error {
+					v, err := strconv.Atoi(strings.TrimSpace(s))
+					if err != nil || v < 1 {
+						return errors.New("a number of CPUs, at least 1")
+					}
+					if t := f.st.r.CPU.Threads; t > 0 && v > t {
+						return fmt.Errorf("the machine has %d CPUs", t)
+					}
+					return nil
+				})),
+			)
+		}},
+		{build: func() *huh.Group {
+			devs := passthroughCandidates(f.st.r)
+			if !f.st.r.IOMMU.Active || len(devs) == 0 {
+				why := "No active IOMMU (VT-d/AMD-Vi is off in the firmware or absent): devices cannot be passed through. Turn it on and reinstall, or use xennix-setup later."
+				if len(devs) == 0 {
+					why = "No PCI device here can be passed through."
+				}
+				var list []string
+				for _, d := range devs {
+					list = append(list, "  "+pciLabel(d))
+				}
+				desc := why
+				if len(list) > 0 {
+					desc += "\n\n" + strings.Join(list, "\n")
+				}
+				return huh.NewGroup(huh.NewNote().Title("PCI passthrough: not available").Description(desc).Next(true).NextLabel("Continue"))
+			}
+			var opts []huh.Option[string]
+			for _, d := range devs {
+				opts = append(opts, huh.NewOption(pciLabel(d), d.Address))
+			}
+			return huh.NewGroup(huh.NewMultiSelect[string]().Title("PCI devices to reserve for guests").
+				Description("Hidden from dom0 at boot (xen-pciback) so that guests can own them. A device shares its IOMMU group with the others in it.").
+				Options(opts...).Value(&f.pass).Height(8))
+		}},
+	}
+}
+
+func (f *xenForm) apply() error {
+	x := &f.st.a.Xen
+	mem, vcpus := f.auto()
+	var errs []error
+	// The machine's own defaults stay unset ("auto"), as in an answers file.
+	if z, err := installer.ParseSize(f.mem); err != nil {
+		errs = append(errs, fmt.Errorf("xen.dom0_memory: %w", err))
+	} else if z != mem || x.Dom0Memory != 0 {
+		x.Dom0Memory = z
+	}
+	if v, err := strconv.Atoi(strings.TrimSpace(f.vcpus)); err != nil {
+		errs = append(errs, fmt.Errorf("xen.dom0_vcpus: %q is not a number", f.vcpus))
+	} else if v != vcpus || x.Dom0VCPUs != 0 {
+		x.Dom0VCPUs = v
+	}
+	x.Passthrough = nil
+	if len(f.pass) > 0 {
+		x.Passthrough = append([]string{}, f.pass...)
+	}
+	errs = append(errs, sectionProblems(f.st, "xen")...)
+	return errors.Join(errs...)
+}
