@@ -90,7 +90,7 @@
           src = lib.cleanSource ./.;
           # The NAR hash of `go mod vendor`: `just vendor-hash` recomputes it, and
           # TestVendorHash (assets/nixos_test.go) fails when it is stale.
-          vendorHash = "sha256-D4Bw+9mCXaax5Ui9NJhmF1agMj9gMVHnrJQyMHLdr9M=";
+          vendorHash = "sha256-Vo7C7vwOJo/Jm2QH8H9JABpu3YamCRNIg/4kVsDda8c=";
           subPackages = [ "cmd/xennix" ];
           ldflags = [
             "-s"
