@@ -11,10 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/xennix/xennix/hwdetect"
 	"github.com/xennix/xennix/installer"
+	"github.com/xennix/xennix/installer/tui"
 )
 
 type setupFlags struct {
@@ -49,8 +51,54 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "Host: %s\n", h.Answers.Summary(h.Report))
-			return errNotBuilt("the interactive host editor (TUI); use 'xennix-setup diff' and 'xennix-setup apply'")
+			in, ok := cmd.InOrStdin().(*os.File)
+			if !ok || !term.IsTerminal(in.Fd()) {
+				return usageError{errors.New("xennix-setup without a command needs a terminal; use 'xennix-setup diff' and 'xennix-setup apply [--answers FILE]'")}
+			}
+			var rep hwdetect.Report
+			if h.Report != nil {
+				rep = *h.Report
+			}
+			var report string // what Apply did, printed once the screen is gone
+			_, err = tui.RunSetup(cmd.Context(), tui.SetupOptions{
+				Report: rep, Answers: h.Answers, Input: in, Output: w,
+				Diff: func(next installer.Answers) (string, error) {
+					changes, err := h.Changes(next, true)
+					if err != nil || len(changes) == 0 {
+						return "", err
+					}
+					mode, why := installer.Activation(h.Applied, next)
+					return installer.Diff(changes) + fmt.Sprintf("apply will run: nixos-rebuild %s%s\n", mode, because(why)), nil
+				},
+				Apply: func(ctx context.Context, next installer.Answers) (string, error) {
+					res, err := h.Apply(ctx, next, true, installer.ExecRunner{})
+					var b strings.Builder
+					if err != nil {
+						if len(res.Output) > 0 {
+							fmt.Fprintf(&b, "%s\n", tailLines(string(res.Output), 20))
+						}
+						report = b.String()
+						return report, err
+					}
+					if len(res.Changes) == 0 {
+						b.WriteString("nothing to change\n")
+					}
+					for _, c := range res.Changes {
+						fmt.Fprintf(&b, "wrote /etc/nixos/%s (previous version kept as %s.prev)\n", c.Path, c.Path)
+					}
+					if len(res.Changes) > 0 {
+						fmt.Fprintf(&b, "ran nixos-rebuild %s%s\n", res.Mode, because(res.Why))
+					}
+					report = b.String()
+					return report, nil
+				},
+			})
+			fmt.Fprint(w, report)
+			if errors.Is(err, tui.ErrQuit) {
+				fmt.Fprintln(w, "xennix-setup: quit; nothing changed")
+				return errSilent
+			}
+			return err
 		},
 	}
 	cmd.PersistentFlags().StringVar(&f.root, "root", "/", "root of the host to configure (for testing)")

@@ -1,0 +1,152 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/installer"
+)
+
+// setupFixture is the rack server of the lvm-thinpool-bond-vlan example, installed.
+func setupFixture(t *testing.T) (hwdetect.Report, installer.Answers) {
+	t.Helper()
+	r := fixture(t, "lvm-thinpool-bond-vlan")
+	name := filepath.Join("..", "..", "assets", "examples", "lvm-thinpool-bond-vlan.yaml")
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := installer.Parse(name, data, installer.Defaults(&r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, a
+}
+
+// fakeDiff renders dom0's memory as a one-line diff, and nothing when it is unchanged.
+func fakeDiff(start installer.Answers, r *hwdetect.Report) func(installer.Answers) (string, error) {
+	return func(a installer.Answers) (string, error) {
+		old, nw := start.Dom0Memory(r), a.Dom0Memory(r)
+		if old == nw {
+			return "", nil
+		}
+		return fmt.Sprintf("--- a/xennix/settings.nix\n+++ b/xennix/settings.nix\n-  dom0Memory = \"%s\";\n+  dom0Memory = \"%s\";\napply would run: nixos-rebuild boot (dom0 memory)\n", old, nw), nil
+	}
+}
+
+func noColour(k string) string {
+	return map[string]string{"NO_COLOR": "1", "TERM": "xterm-256color"}[k]
+}
+
+// TestSetupFlow changes dom0's memory on an installed host through the setup screens,
+// reads the diff on the review and applies it.
+func TestSetupFlow(t *testing.T) {
+	r, start := setupFixture(t)
+	var (
+		mu      sync.Mutex
+		got     installer.Answers
+		applied int
+	)
+	o := SetupOptions{
+		Report: r, Answers: start, Getenv: noColour,
+		Diff: fakeDiff(start, &r),
+		Apply: func(_ context.Context, a installer.Answers) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			got, applied = a, applied+1
+			return "wrote /etc/nixos/xennix/settings.nix\nran nixos-rebuild boot", nil
+		},
+	}
+	tm := newTermModel(t, newSetupApp(context.Background(), o), 80, 24)
+	script := flat(
+		[]act{wait("not changeable"), press("enter")},
+		[]act{wait("Uplink"), press("enter")},
+		[]act{wait("members"), press("enter", "enter")},
+		[]act{wait("VLAN"), press("enter", "enter")},
+		[]act{wait("Gateway"), press("enter", "enter", "enter")},
+		flat([]act{wait("vCPUs")}, replace("6GiB"), []act{press("enter", "enter")}),
+		[]act{wait("PCI"), press("enter")},
+		[]act{wait("Resetting"), press("enter")},
+		[]act{wait("keymap"), press("enter", "enter", "enter")},
+		[]act{wait("Root's"), press("enter", "enter", "enter")},
+		[]act{wait("Admin's"), press("enter", "enter", "enter", "enter")},
+		[]act{wait("+  dom0Memory = \"6GiB\""), press("a")},
+		[]act{wait("Applied."), press("enter")},
+	)
+	for _, a := range script {
+		switch {
+		case a.wait != "":
+			w := a.wait
+			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, 5*time.Second)
+		case a.typ != "":
+			tm.Type(a.typ)
+		}
+		for _, k := range a.keys {
+			tm.Send(keyMsg(k))
+		}
+	}
+	final, ok := tm.FinalModel(t, 5*time.Second).(*setupApp)
+	if !ok {
+		t.Fatal("the final model is not the setup app")
+	}
+	if final.err != nil {
+		t.Fatalf("RunSetup's error: %v", final.err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if applied != 1 {
+		t.Fatalf("Apply called %d times, want 1", applied)
+	}
+	if got.Xen.Dom0Memory != 6*installer.GiB {
+		t.Errorf("applied dom0 memory %s, want 6GiB", got.Xen.Dom0Memory)
+	}
+	got.Xen.Dom0Memory = start.Xen.Dom0Memory
+	if !reflect.DeepEqual(got, start) {
+		t.Errorf("Apply got other changes than dom0 memory:\n got %+v\nwant %+v", got, start)
+	}
+	if !reflect.DeepEqual(final.st.a.Xen.Dom0Memory, 6*installer.GiB) {
+		t.Errorf("final answers' dom0 memory %s", final.st.a.Xen.Dom0Memory)
+	}
+}
+
+// TestSetupReviewGolden renders the setup review of a dom0 memory change, colours off.
+func TestSetupReviewGolden(t *testing.T) {
+	r, start := setupFixture(t)
+	m := newSetupApp(context.Background(), SetupOptions{Report: r, Answers: start, Getenv: noColour, Diff: fakeDiff(start, &r)})
+	m.st.a.Xen.Dom0Memory = 6 * installer.GiB
+	m.cur = len(m.order) - 1
+	m.active().Enter()
+	checkGolden(t, "setup-review", ansi.Strip(m.render())+"\n")
+	m.cur = 0
+	m.active().Enter()
+	checkGolden(t, "setup-host", ansi.Strip(m.render())+"\n")
+}
+
+// TestSetupQuit quits from the first screen: ErrQuit, and Apply is never called.
+func TestSetupQuit(t *testing.T) {
+	r, start := setupFixture(t)
+	o := SetupOptions{Report: r, Answers: start, Getenv: noColour, Diff: fakeDiff(start, &r),
+		Apply: func(context.Context, installer.Answers) (string, error) {
+			t.Error("Apply called after quitting")
+			return "", nil
+		}}
+	tm := newTermModel(t, newSetupApp(context.Background(), o), 80, 24)
+	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("not changeable")) }, 5*time.Second)
+	tm.Send(keyMsg("ctrl+c"))
+	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("Nothing has been changed")) }, 5*time.Second)
+	tm.Send(keyMsg("y"))
+	final := tm.FinalModel(t, 5*time.Second).(*setupApp)
+	if final.err != ErrQuit {
+		t.Fatalf("err = %v, want ErrQuit", final.err)
+	}
+}
