@@ -174,18 +174,11 @@ func (v *validator) leafProblems(fallback string, err error) {
 	}
 }
 
-// leafFields maps the field names of disko and netsetup to the answers file's keys where
-// they differ.
+// leafFields maps the few fields of disko and netsetup that have no key of their own in the
+// answers file to the key that decides them.
 var leafFields = strings.NewReplacer(
-	"storage.encryption.passphraseFile", "storage.encryption.passphrase_file",
-	"storage.esp", "storage.esp_size",
-	"storage.rootSize", "storage.root_size",
-	"storage.tmpfsSize", "storage.tmpfs_size",
 	"storage.dataFS", "storage.preset",
-	"storage.guest.", "storage.guests.",
 	"storage.hostId", "storage",
-	"network.bond.lacpRate", "network.bond.lacp_rate",
-	"network.bond.miimonMs", "network.bond.miimon",
 	"network.bond.hashPolicy", "network.bond",
 )
 

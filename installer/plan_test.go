@@ -485,3 +485,21 @@ func TestExampleHardware(t *testing.T) {
 		}
 	}
 }
+
+// TestLeafProblemsLandOnAnswersLines: a check only disko makes (mirror disks too different
+// in size) is reported at the line of the answers key it is about.
+func TestLeafProblemsLandOnAnswersLines(t *testing.T) {
+	r := fixtureMachine("zfs-mirror-impermanence")
+	r.Disks[1].SizeBytes = uint64(400 * GiB)
+	data, _ := fs.ReadFile(assets.Examples, "examples/zfs-mirror-impermanence.yaml")
+	_, err := ParseAndValidate("z.yaml", data, Defaults(&r), &r)
+	var found *FieldError
+	for _, p := range Problems(err) {
+		if p.Field == "storage.mirror" {
+			found = p
+		}
+	}
+	if found == nil || found.Pos.Line != 18 || !strings.Contains(found.Error(), "differ by more than 10%") {
+		t.Errorf("problems %v, want storage.mirror at line 18 from disko", Problems(err))
+	}
+}

@@ -84,14 +84,14 @@ func (c Config) Validate(nics []NIC) error {
 			v.add("network.bond.members", "a bond needs at least 2 members, got %d", len(b.Members))
 		}
 		if b.MIIMonMs < 0 || b.MIIMonMs > 60000 {
-			v.add("network.bond.miimonMs", "%d is out of range (want 1..60000 milliseconds)", b.MIIMonMs)
+			v.add("network.bond.miimon", "%d is out of range (want 1..60000 milliseconds)", b.MIIMonMs)
 		}
 		switch {
 		case b.LACPRate == "":
 		case b.LACPRate != "slow" && b.LACPRate != "fast":
-			v.add("network.bond.lacpRate", "%q is not a LACP rate (want slow or fast)", b.LACPRate)
+			v.add("network.bond.lacp_rate", "%q is not a LACP rate (want slow or fast)", b.LACPRate)
 		case b.Mode != Bond8023AD:
-			v.add("network.bond.lacpRate", "only used with mode 802.3ad, not %s", b.Mode)
+			v.add("network.bond.lacp_rate", "only used with mode 802.3ad, not %s", b.Mode)
 		}
 		switch {
 		case b.HashPolicy == "":

@@ -95,7 +95,7 @@ func TestValidateErrors(t *testing.T) {
 		{"ipv6 link-local address", Config{Uplinks: eno1, IPv6: IPv6{Mode: IPv6Static, Address: netip.MustParsePrefix("fe80::10/64")}}, nil, []string{"network.ipv6.address"}},
 		{"bond with one member", Config{Bond: &Bond{Members: []Uplink{{Name: "eno1"}}}}, nil, []string{"network.bond.members"}},
 		{"bond mode unknown", Config{Bond: &Bond{Mode: "lacp", Members: []Uplink{{Name: "eno1"}, {Name: "eno2"}}}}, nil, []string{"network.bond.mode"}},
-		{"lacp rate without 802.3ad", Config{Bond: &Bond{LACPRate: "fast", Members: []Uplink{{Name: "eno1"}, {Name: "eno2"}}}}, nil, []string{"network.bond.lacpRate"}},
+		{"lacp rate without 802.3ad", Config{Bond: &Bond{LACPRate: "fast", Members: []Uplink{{Name: "eno1"}, {Name: "eno2"}}}}, nil, []string{"network.bond.lacp_rate"}},
 		{"hash policy unknown", Config{Bond: &Bond{Mode: Bond8023AD, HashPolicy: "layer4", Members: []Uplink{{Name: "eno1"}, {Name: "eno2"}}}}, nil, []string{"network.bond.hashPolicy"}},
 		{"duplicate members by name", Config{Bond: &Bond{Members: []Uplink{{Name: "eno1"}, {Name: "eno1"}}}}, nil, []string{"network.bond.members[1].name"}},
 		{"duplicate members by MAC", Config{Bond: &Bond{Members: []Uplink{{MAC: macEno1}, {MAC: macEno1}}}}, nil, []string{"network.bond.members[1].mac"}},
