@@ -22,6 +22,9 @@ import (
 // plain prompts) takes the answers starting from base, and installs them — or, with
 // --dry-run, writes the plan, files and transcript under --out.
 func runInteractive(ctx context.Context, w io.Writer, f installFlags, rep hwdetect.Report, base installer.Answers) error {
+	if !f.accessible && !term.IsTerminal(os.Stdin.Fd()) {
+		return usageError{errors.New("no answers were found and there is no terminal for the interactive installer: give --answers FILE, or --accessible for plain prompts")}
+	}
 	o, err := interactiveOptions(f, rep, base)
 	if err != nil {
 		return err
