@@ -360,7 +360,6 @@ type nicSpec struct {
 	speed, duplex string
 	wireless      bool
 	ifindex       int
-	driverLink    string // for non-PCI devices (virtio, xen-backend): driver directory
 	virtualKind   string // for virtual ones: bridge, ...
 }
 

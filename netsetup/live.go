@@ -874,8 +874,7 @@ func Revert(ctx context.Context, h *netlink.Handle, snap *Snapshot) ([]string, e
 		}
 	}
 	for _, ls := range snap.Links {
-		l, ok := present[ls.Index]
-		if !ok {
+		if _, ok := present[ls.Index]; !ok {
 			continue
 		}
 		l, err := h.LinkByIndex(ls.Index)

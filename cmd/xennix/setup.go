@@ -25,7 +25,6 @@ type setupFlags struct {
 	answers  string
 	try      bool
 	timeout  time.Duration
-	asJSON   bool
 }
 
 func newSetupCmd() *cobra.Command {
