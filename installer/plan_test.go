@@ -356,9 +356,14 @@ func TestSettingsOptions(t *testing.T) {
 			}
 			pj, _ := json.Marshal(pkgs)
 			expr := `(import ` + file + `) { pkgs = builtins.fromJSON ''` + string(pj) + `''; }`
-			out, err := exec.Command(nix, "--eval", "--strict", "--json", "-E", expr).CombinedOutput()
+			// stdout only: nix-instantiate warns on stderr (e.g. a missing nixbld group on a
+			// fresh machine), and the JSON must not be mixed with it.
+			var stderr strings.Builder
+			cmd := exec.Command(nix, "--eval", "--strict", "--json", "-E", expr)
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
 			if err != nil {
-				t.Fatalf("evaluate settings.nix: %v\n%s", err, out)
+				t.Fatalf("evaluate settings.nix: %v\n%s", err, stderr.String())
 			}
 			var v any
 			if err := json.Unmarshal(out, &v); err != nil {

@@ -164,7 +164,7 @@ func TestFlows(t *testing.T) {
 			m := newApp(t.Context(), o)
 			tm := newTermModel(t, m, 80, 24)
 			play(t, tm, fl.script)
-			final := tm.FinalModel(t, 10*time.Second).(*app)
+			final := tm.FinalModel(t, 60*time.Second).(*app)
 			if final.err != nil {
 				t.Fatalf("Run error = %v", final.err)
 			}
@@ -197,7 +197,7 @@ func play(t *testing.T, tm *termModel, script []act) {
 		switch {
 		case a.wait != "":
 			t.Logf("waiting for %q", a.wait)
-			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(a.wait)) }, 5*time.Second)
+			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(a.wait)) }, 30*time.Second)
 		case a.typ != "":
 			tm.Type(a.typ)
 			time.Sleep(30 * time.Millisecond)
@@ -242,7 +242,7 @@ func TestFlowInstall(t *testing.T) {
 	play(t, tm, append(fl.script,
 		wait("installed"), press("s"), act{keys: []string{"ctrl+u"}}, typed(save), press("enter"),
 		wait("Saved"), press("q")))
-	final := tm.FinalModel(t, 10*time.Second).(*app)
+	final := tm.FinalModel(t, 60*time.Second).(*app)
 	if final.err != nil {
 		t.Fatalf("Run error = %v", final.err)
 	}

@@ -87,7 +87,7 @@ func TestSetupFlow(t *testing.T) {
 		switch {
 		case a.wait != "":
 			w := a.wait
-			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, 5*time.Second)
+			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, 30*time.Second)
 		case a.typ != "":
 			tm.Type(a.typ)
 		}
@@ -95,7 +95,7 @@ func TestSetupFlow(t *testing.T) {
 			tm.Send(keyMsg(k))
 		}
 	}
-	final, ok := tm.FinalModel(t, 5*time.Second).(*setupApp)
+	final, ok := tm.FinalModel(t, 60*time.Second).(*setupApp)
 	if !ok {
 		t.Fatal("the final model is not the setup app")
 	}
@@ -141,11 +141,11 @@ func TestSetupQuit(t *testing.T) {
 			return "", nil
 		}}
 	tm := newTermModel(t, newSetupApp(context.Background(), o), 80, 24)
-	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("not changeable")) }, 5*time.Second)
+	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("not changeable")) }, 30*time.Second)
 	tm.Send(keyMsg("ctrl+c"))
-	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("Nothing has been changed")) }, 5*time.Second)
+	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("Nothing has been changed")) }, 30*time.Second)
 	tm.Send(keyMsg("y"))
-	final := tm.FinalModel(t, 5*time.Second).(*setupApp)
+	final := tm.FinalModel(t, 60*time.Second).(*setupApp)
 	if final.err != ErrQuit {
 		t.Fatalf("err = %v, want ErrQuit", final.err)
 	}
