@@ -19,6 +19,7 @@
     ./profile.nix
     ./verify.nix
     ./first-boot.nix
+    ./guests.nix
   ];
 
   options.xennix.enable = lib.mkEnableOption "XenNix: turn this host into a Xen dom0 with the XenNix defaults";

@@ -38,6 +38,11 @@ in
           {
             enable = bool false;
             package = anyDefault (fakeDrv "xen");
+            qemu.package = anyDefault (fakeDrv "qemu-xen");
+            domains.extraConfig = mkOption {
+              type = types.lines;
+              default = "";
+            };
             dom0Resources = {
               memory = anyDefault 0;
               maxMemory = anyDefault 0;
@@ -96,11 +101,14 @@ in
         options.fileSystems = anyDefault { };
         options.systemd = {
           services = anyDefault { };
+          targets = anyDefault { };
           tmpfiles.rules = list;
           package = anyDefault (fakeDrv "systemd");
           network.netdevs = anyDefault { };
         };
       }
+      # tasks/network-interfaces.nix
+      { options.networking.hostName = anyDefault "nixos"; }
       # config/system-path.nix, system/etc/etc.nix, config/shells-environment.nix,
       # impermanence nixos.nix
       {
