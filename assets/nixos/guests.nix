@@ -752,10 +752,11 @@ let
       ExecStart = "${xenPkg}/bin/xl create -F ${g.configFile}";
       TimeoutStopSec = g.shutdownTimeout + 30;
       KillMode = "mixed";
-      Restart = "on-failure";
+      # xl itself restarts a guest that reboots or crashes (on_reboot, on_crash); the unit
+      # restarts only when the xl monitor dies of a signal. Not on a plain failure: the
+      # prepare step's refusal to start next to a hand-made domain (exit 3) must stay.
+      Restart = "on-abnormal";
       RestartSec = 10;
-      # 3: the prepare step found a domain of this name that the unit did not start.
-      RestartPreventExitStatus = 3;
     };
   };
 
@@ -942,7 +943,12 @@ in
           "nixos"
           "config"
         ];
-        modules = modules ++ [ { nixpkgs.pkgs = lib.mkDefault pkgs; } ];
+        modules = modules ++ [
+          {
+            nixpkgs.pkgs = lib.mkDefault pkgs;
+            nixpkgs.hostPlatform = lib.mkDefault pkgs.stdenv.hostPlatform;
+          }
+        ];
       };
     defaultText = lib.literalMD "nixpkgs' `nixos/lib/eval-config.nix` with the host's pkgs";
     description = "Internal: evaluates a NixOS guest from its modules (tests replace it).";
