@@ -778,6 +778,7 @@ let
     disks = map (d: {
       inherit (d)
         target
+        format
         vdev
         readOnly
         cdrom
