@@ -94,7 +94,8 @@ type tableRow struct {
 	line           int
 }
 
-var rowRE = regexp.MustCompile("^\\| `(xennix\\.[A-Za-z0-9.]+)` \\| ([^|]*) \\| ([^|]*) \\| ([^|]*) \\|$")
+// An option path may hold `<name>` (attrsOf submodule) and `*` (listOf submodule).
+var rowRE = regexp.MustCompile("^\\| `(xennix\\.[A-Za-z0-9.<>*]+)` \\| ([^|]*) \\| ([^|]*) \\| ([^|]*) \\|$")
 
 func optionsTable(t *testing.T) []tableRow {
 	t.Helper()
@@ -133,6 +134,8 @@ func tableDefault(cell string) (v any, ok bool) {
 		return nil, true
 	case "[ ]", "[]":
 		return []any{}, true
+	case "{ }", "{}":
+		return map[string]any{}, true
 	}
 	var x any
 	if err := json.Unmarshal([]byte(cell), &x); err == nil {

@@ -276,7 +276,6 @@ let
         network = mkOption {
           type = types.listOf (types.submodule interfaceModule);
           default = [ { } ];
-          defaultText = lib.literalExpression "[ { } ]";
           description = "Network interfaces; by default one on the host bridge.";
         };
         pci = mkOption {
