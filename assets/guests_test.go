@@ -3,8 +3,10 @@ package assets
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -485,4 +487,246 @@ func TestGuestUnitScriptsSyntax(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
+}
+
+// fakeXL is a stand-in for xl with domains as files: $FAKEXL/dom/<name> holds the domain's
+// UUID; every call is logged to $FAKEXL/log. `xl list -l` prints the JSON shape of xl 4.17
+// (an array of {domid, config: {c_info: {name, uuid}}}).
+const fakeXL = `#!/bin/bash
+state=$FAKEXL
+echo "xl $*" >> "$state/log"
+case "$1" in
+  domid) [ -e "$state/dom/$2" ] && echo 7 || { echo "Can't get domid of domain name '$2', maybe this domain does not exist." >&2; exit 1; } ;;
+  list) n="${@: -1}"; [ -e "$state/dom/$n" ] || exit 1
+        printf '[{"domid":7,"config":{"c_info":{"name":"%s","uuid":"%s"}}}]\n' "$n" "$(cat "$state/dom/$n")" ;;
+  destroy) rm -f "$state/dom/$2" ;;
+  shutdown) n="${@: -1}"; [ -e "$state/noshutdown" ] && exit 1; rm -f "$state/dom/$n" ;;
+  pci-assignable-list) cat "$state/assignable" 2>/dev/null || true ;;
+  pci-assignable-add) echo "$2" >> "$state/assignable" ;;
+  *) echo "fake xl: unexpected $*" >&2; exit 99 ;;
+esac
+`
+
+// guestScripts runs a unit's scripts against fakeXL, with the state directories moved into
+// a temporary directory.
+type guestScripts struct {
+	t                   *testing.T
+	dir, run, gc, state string
+	scripts             map[string]string
+}
+
+func newGuestScripts(t *testing.T, h *guestsEval, unit string) *guestScripts {
+	t.Helper()
+	requireTool(t, "jq")
+	dir := t.TempDir()
+	g := &guestScripts{t: t, dir: dir, run: filepath.Join(dir, "run"), gc: filepath.Join(dir, "gcroots"), state: filepath.Join(dir, "xl")}
+	for _, d := range []string{filepath.Join(dir, "bin"), filepath.Join(g.state, "dom")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bin", "xl"), []byte(fakeXL), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := strings.NewReplacer("/run/xennix/guests", g.run, "/nix/var/nix/gcroots/xennix", g.gc, "/var/lib/xen/images", filepath.Join(dir, "images"))
+	g.scripts = map[string]string{}
+	for k, s := range h.unitScripts[unit] {
+		g.scripts[k] = r.Replace(s)
+	}
+	if len(g.scripts) != 3 {
+		t.Fatalf("%s: scripts %v, want preStart, preStop and postStop", unit, g.scripts)
+	}
+	return g
+}
+
+// exec runs one script as systemd would (bash -e, the unit's PATH) and returns its exit
+// status and stderr.
+func (g *guestScripts) exec(which string) (int, string) {
+	g.t.Helper()
+	cmd := exec.Command("bash", "-e", "-c", g.scripts[which])
+	cmd.Env = append(os.Environ(), "FAKEXL="+g.state, "PATH="+filepath.Join(g.dir, "bin")+":"+os.Getenv("PATH"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, stderr.String()
+	case errors.As(err, &ee):
+		return ee.ExitCode(), stderr.String()
+	}
+	g.t.Fatalf("%s: %v", which, err)
+	return -1, ""
+}
+
+func (g *guestScripts) domain(name, uuid string) {
+	g.t.Helper()
+	if err := os.WriteFile(filepath.Join(g.state, "dom", name), []byte(uuid), 0o644); err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+func (g *guestScripts) exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// calls returns the xl calls since the last one and forgets them.
+func (g *guestScripts) calls() []string {
+	g.t.Helper()
+	p := filepath.Join(g.state, "log")
+	b, err := os.ReadFile(p)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		g.t.Fatal(err)
+	}
+	os.Remove(p)
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if l != "" && !strings.HasPrefix(l, "xl list") && !strings.HasPrefix(l, "xl domid") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestGuestUnitScripts runs the web guest's ExecStartPre, ExecStop and ExecStopPost scripts
+// against a fake xl: the unit only ever shuts down or destroys the domain it started, refuses
+// to start beside a hand-made domain of the same name, creates its volume once, and keeps
+// the booted-cfg link and the GC root while it runs.
+func TestGuestUnitScripts(t *testing.T) {
+	hosts := evalGuests(t, "shim")
+	h := hosts["example"]
+	var m manifest
+	if err := json.Unmarshal(h.Manifest, &m); err != nil {
+		t.Fatal(err)
+	}
+	web := m.Guests["web"]
+	other := "11111111-2222-5333-8444-555555555555"
+
+	t.Run("start, shut down, clean up", func(t *testing.T) {
+		g := newGuestScripts(t, h, "xen-guest-web")
+		if code, errs := g.exec("preStart"); code != 0 {
+			t.Fatalf("preStart = %d (%s), want 0", code, errs)
+		}
+		marker, _ := os.ReadFile(filepath.Join(g.run, "web.uuid"))
+		if strings.TrimSpace(string(marker)) != web.UUID {
+			t.Errorf("marker = %q, want the cfg's uuid %s", marker, web.UUID)
+		}
+		if l, _ := os.Readlink(filepath.Join(g.run, "web.booted.cfg")); l != web.ConfigFile {
+			t.Errorf("booted cfg link -> %q, want %s", l, web.ConfigFile)
+		}
+		if l, _ := os.Readlink(filepath.Join(g.gc, "web-booted")); l != web.ConfigFile {
+			t.Errorf("GC root -> %q, want %s", l, web.ConfigFile)
+		}
+		vol := filepath.Join(g.dir, "images", "web-var.img")
+		fi, err := os.Stat(vol)
+		if err != nil || fi.Size() != 10<<30 {
+			t.Fatalf("volume %s: %v, size %v; want a 10G sparse file", vol, err, fi)
+		}
+		if err := os.WriteFile(vol, []byte("data"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		g.calls()
+		g.domain("web", web.UUID) // xl create -F started it
+		if code, errs := g.exec("preStop"); code != 0 {
+			t.Fatalf("preStop = %d (%s)", code, errs)
+		}
+		if got := g.calls(); !slices.Equal(got, []string{"xl shutdown -w -F web"}) {
+			t.Errorf("preStop calls %q, want a graceful shutdown only", got)
+		}
+		if code, _ := g.exec("postStop"); code != 0 || g.exists(filepath.Join(g.run, "web.uuid")) || g.exists(filepath.Join(g.gc, "web-booted")) || g.exists(filepath.Join(g.run, "web.booted.cfg")) {
+			t.Errorf("postStop = %d; marker, GC root or booted link left behind", code)
+		}
+		if got := g.calls(); len(got) != 0 {
+			t.Errorf("postStop with the domain gone calls %q, want none", got)
+		}
+		// A second start keeps the volume as it is.
+		if code, errs := g.exec("preStart"); code != 0 {
+			t.Fatalf("second preStart = %d (%s)", code, errs)
+		}
+		if b, _ := os.ReadFile(vol); string(b) != "data" {
+			t.Errorf("second start rewrote the volume: %q", b)
+		}
+	})
+
+	t.Run("shutdown fails: destroy", func(t *testing.T) {
+		g := newGuestScripts(t, h, "xen-guest-web")
+		g.exec("preStart")
+		g.domain("web", web.UUID)
+		os.WriteFile(filepath.Join(g.state, "noshutdown"), nil, 0o644)
+		g.calls()
+		if code, _ := g.exec("preStop"); code != 0 {
+			t.Errorf("preStop = %d, want 0", code)
+		}
+		if got := g.calls(); !slices.Equal(got, []string{"xl shutdown -w -F web", "xl destroy web"}) {
+			t.Errorf("preStop calls %q, want shutdown then destroy", got)
+		}
+	})
+
+	for _, tc := range []struct{ name, uuid string }{
+		{"a hand-made domain of the same name", other},
+		{"a hand-made domain from the same cfg", web.UUID},
+	} {
+		t.Run(tc.name+" is never touched", func(t *testing.T) {
+			g := newGuestScripts(t, h, "xen-guest-web")
+			g.domain("web", tc.uuid)
+			code, errs := g.exec("preStart")
+			if code != 3 || !strings.Contains(errs, "did not start") {
+				t.Errorf("preStart = %d (%q), want 3 and a message", code, errs)
+			}
+			if g.exists(filepath.Join(g.run, "web.uuid")) {
+				t.Errorf("preStart wrote the marker beside a domain it did not start")
+			}
+			g.exec("preStop")
+			g.exec("postStop")
+			if got := g.calls(); len(got) != 0 {
+				t.Errorf("the unit's scripts called %q on a domain it did not start", got)
+			}
+			if !g.exists(filepath.Join(g.state, "dom", "web")) {
+				t.Errorf("the hand-made domain is gone")
+			}
+		})
+	}
+
+	t.Run("a domain left by an earlier run is destroyed first", func(t *testing.T) {
+		g := newGuestScripts(t, h, "xen-guest-web")
+		g.exec("preStart")
+		g.domain("web", web.UUID)
+		g.calls()
+		if code, errs := g.exec("preStart"); code != 0 {
+			t.Fatalf("preStart = %d (%s)", code, errs)
+		}
+		if got := g.calls(); !slices.Equal(got, []string{"xl destroy web"}) {
+			t.Errorf("preStart calls %q, want the leftover destroyed", got)
+		}
+	})
+
+	t.Run("after its domain died, a new hand-made one is left alone", func(t *testing.T) {
+		g := newGuestScripts(t, h, "xen-guest-web")
+		g.exec("preStart")
+		g.domain("web", other)
+		g.calls()
+		g.exec("preStop")
+		g.exec("postStop")
+		if got := g.calls(); len(got) != 0 {
+			t.Errorf("calls %q on someone else's domain", got)
+		}
+		if g.exists(filepath.Join(g.run, "web.uuid")) {
+			t.Errorf("postStop left the marker")
+		}
+	})
+
+	t.Run("PCI devices are made assignable once", func(t *testing.T) {
+		g := newGuestScripts(t, h, "xen-guest-win")
+		g.exec("preStart")
+		if got := g.calls(); !slices.Equal(got, []string{"xl pci-assignable-list", "xl pci-assignable-add 0000:03:00.0"}) {
+			t.Errorf("first start calls %q", got)
+		}
+		g.exec("postStop")
+		g.calls()
+		g.exec("preStart")
+		if got := g.calls(); !slices.Equal(got, []string{"xl pci-assignable-list"}) {
+			t.Errorf("second start calls %q, want no second pci-assignable-add", got)
+		}
+	})
 }
