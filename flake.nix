@@ -46,6 +46,8 @@
         "zfs"
         "tmpfs-root"
       ];
+      # The example hosts: one per preset, and one with guests (xennix.guests).
+      examples = presets ++ [ "guests" ];
 
       # What the installer's /etc/nixos/flake.nix uses too (installer/target.go).
       hostModules = [
@@ -128,11 +130,11 @@
           installer-iso = installerSystem ./iso/installer.nix;
           netboot = installerSystem ./iso/netboot.nix;
         }
-        // lib.listToAttrs (map (p: lib.nameValuePair "example-${p}" (exampleHost p)) presets);
+        // lib.listToAttrs (map (p: lib.nameValuePair "example-${p}" (exampleHost p)) examples);
 
       checks.${system} =
         lib.listToAttrs (
-          map (p: lib.nameValuePair "example-${p}" (evalCheck "example-${p}" self.nixosConfigurations."example-${p}")) presets
+          map (p: lib.nameValuePair "example-${p}" (evalCheck "example-${p}" self.nixosConfigurations."example-${p}")) examples
         )
         // {
           xennix = pkgs.xennix;

@@ -217,7 +217,7 @@ func TestGuestsModuleRealLib(t *testing.T) {
 // and that the good hosts fail none.
 func TestGuestAssertions(t *testing.T) {
 	hosts := evalGuests(t, "shim")
-	for _, h := range []string{"example", "thin"} {
+	for _, h := range []string{"example", "thin", "flake-example"} {
 		if got := hosts[h].FailedAssertions; len(got) != 0 {
 			t.Errorf("host %s: failed assertions %q, want none", h, got)
 		}
@@ -366,7 +366,7 @@ func TestGuestCfgsParseWithLibxlutil(t *testing.T) {
 	bin := xlucheck(t)
 	hosts := evalGuests(t, "shim")
 	checked := 0
-	for _, hn := range []string{"example", "thin"} {
+	for _, hn := range []string{"example", "thin", "flake-example"} {
 		h := hosts[hn]
 		var m manifest
 		if err := json.Unmarshal(h.Manifest, &m); err != nil {

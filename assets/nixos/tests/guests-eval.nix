@@ -45,7 +45,7 @@ let
     map (n: {
       name = n;
       value = fakeDrv n;
-    }) [ "btrfs-progs" "coreutils" "erofs-utils" "ethtool" "gnugrep" "iproute2" "jq" "lvm2" "pciutils" "usbutils" "util-linux" ]
+    }) [ "btrfs-progs" "coreutils" "erofs-utils" "ethtool" "gnugrep" "htop" "iproute2" "jq" "lvm2" "pciutils" "usbutils" "util-linux" ]
   );
 
   # The NixOS options guests/guest.nix sets, declared as in nixpkgs (real mode fails on a
@@ -75,6 +75,9 @@ let
           };
           fileSystems = any { };
           networking.hostName = any "nixos";
+          networking.nameservers = list;
+          environment.systemPackages = list;
+          system.stateVersion = any null;
           networking.useNetworkd = any false;
           networking.useDHCP = any true;
           systemd.network.networks = any { };
@@ -127,14 +130,14 @@ let
       thinPool = null;
       zvolParent = null;
     };
-    networking.hostName = shim.mkDefault "nixos";
+    networking.hostName = shim.mkOptionDefault "nixos";
     virtualisation.xen.package = fakeDrv "xen";
     virtualisation.xen.qemu.package = fakeDrv "qemu-xen";
     boot.zfs.package = fakeDrv "zfs";
   };
 
   base = {
-    networking.hostName = "xenhost";
+    networking.hostName = lib.mkDefault "xenhost";
     systemd.network.netdevs."20-xenbr0".netdevConfig = {
       Name = "xenbr0";
       Kind = "bridge";
@@ -148,6 +151,14 @@ let
   };
 
   hosts = {
+    # The flake's example host with guests (examples/guests), its guests and settings.
+    flake-example = {
+      imports = [
+        ../examples/guests/settings.nix
+        ../examples/guests/guests.nix
+      ];
+    };
+
     # A NixOS guest (PVH, its store image on xvda, a volume, a static address, a key), an
     # installer-ISO guest (HVM, UEFI, PCI, VNC, qcow2, extraConfig) and a guest on existing
     # disks (a physical disk, a file whose name has commas and spaces, a VLAN, pinning).

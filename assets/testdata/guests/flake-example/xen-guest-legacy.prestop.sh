@@ -1,0 +1,19 @@
+set -euo pipefail
+name=legacy
+uuid=0bd1ff75-3f34-5b17-806c-3202c83627d4
+marker=/run/xennix/guests/"$name".uuid
+# Prints the UUID of the running domain called $name, nothing when there is none.
+domuuid() {
+  xl list -l "$name" 2>/dev/null | jq -r '.[0].config.c_info.uuid // empty' || true
+}
+ours() {
+  [ -e "$marker" ] && [ "$(domuuid)" = "$uuid" ]
+}
+if ! ours; then
+  exit 0
+fi
+if timeout 300 xl shutdown -w -F "$name"; then
+  exit 0
+fi
+echo "xennix: $name did not shut down within 300 s: destroying it" >&2
+xl destroy "$name" || true
