@@ -244,6 +244,7 @@ func TestGuestAssertions(t *testing.T) {
 		{"uuid", "xennix.guests.baduuid.uuid: \"not-a-uuid\" is not a lower-case UUID"},
 		{"HVM needs hardware virtualisation", "xennix.guests.hidden: type = \"hvm\" needs hardware virtualisation"},
 		{"foreign guests are HVM", "xennix.guests.pvimage: kind = \"image\" guests boot their own boot loader, which needs type = \"hvm\""},
+		{"extraConfig cannot rename", "xennix.guests.rename.extraConfig: name on_poweroff cannot be set there"},
 		{"vdevs unique", "xennix.guests.samevdev: two disks use the same vdev (xvda)"},
 	}
 	for _, tc := range tests {
@@ -729,4 +730,31 @@ func TestGuestUnitScripts(t *testing.T) {
 			t.Errorf("second start calls %q, want no second pci-assignable-add", got)
 		}
 	})
+}
+
+// TestGuestWriterRefusals declares guests whose values would become xl syntax (a key, a
+// float, a control character, a comma injected into a vif or disk value, a PCI spec in a
+// BDF): rendering their cfg must fail with the writer's message naming the option.
+func TestGuestWriterRefusals(t *testing.T) {
+	nix := requireTool(t, "nix-instantiate")
+	tests := []struct{ refuse, want string }{
+		{"key", `xennix xl.cfg: xennix.guests.evil: "Bad-Key" is not an xl.cfg key`},
+		{"float", `xennix xl.cfg: xennix.guests.evil.shadow_memory: want a string, an integer or a boolean, got a float`},
+		{"control", `xennix xl.cfg: xennix.guests.evil.cmdline: "a\u0007b" holds a control character`},
+		{"vif", `xennix xl.cfg: xennix.guests.evil.network.0.mac: "00:16:3e:00:00:01,script=/tmp/evil" holds a comma`},
+		{"bridge", `xennix xl.cfg: xennix.guests.evil.network.0.bridge: "xenbr0,script=/tmp/evil" holds a comma`},
+		{"vdev", `xennix xl.cfg: xennix.guests.evil.disks.0.vdev: "xvdb,target=/etc/shadow" holds a comma`},
+		{"pci", `xennix xl.cfg: xennix.guests.evil.pci: "0000:03:00.0,seize=1" is not a PCI address`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.refuse, func(t *testing.T) {
+			out, err := run(t, "", nil, nix, "--eval", "--strict", "--json", "nixos/tests/guests-eval.nix", "--argstr", "refuse", tc.refuse)
+			if err == nil {
+				t.Fatalf("rendering succeeded: %s", out)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
 }

@@ -453,6 +453,7 @@ let
         volume = null;
         size = null;
         role = "store";
+        what = "xennix.guests.${name}.nixos (its store image)";
       };
       offset = builtins.length storeDisks;
       declared = lib.imap0 (i: d: {
@@ -466,6 +467,7 @@ let
             "xvd${builtins.elemAt letters (i + offset)}";
         inherit (d) format readOnly cdrom volume size;
         role = "disk";
+        what = "xennix.guests.${name}.disks.${toString i}";
       }) g.disks;
       iso = lib.optional (g.iso != null) {
         target = "${g.iso}";
@@ -476,13 +478,14 @@ let
         volume = null;
         size = null;
         role = "iso";
+        what = "xennix.guests.${name}.iso";
       };
     in
     storeDisks ++ declared ++ iso;
 
   diskSpec =
-    name: i: d:
-    xl.diskSpec "xennix.guests.${name}.disks.${toString i}" {
+    d:
+    xl.diskSpec d.what {
       inherit (d) format vdev target;
       access = if d.readOnly || d.cdrom then "ro" else "rw";
       devtype = if d.cdrom then "cdrom" else null;
@@ -578,7 +581,7 @@ let
           (s "vnclisten" (if g.vnc.enable then g.vnc.listen else null))
         ]
         ++ [
-          (s "disk" (lib.imap0 (diskSpec name) (guestDisks name g)))
+          (s "disk" (map diskSpec (guestDisks name g)))
           (s "vif" (lib.imap0 (vifSpec name) g.network))
           (s "pci" (if g.pci == [ ] then null else map (p: xl.pciSpec "xennix.guests.${name}.pci" (fullBDF p) [ ]) g.pci))
           (s "on_poweroff" "destroy")
@@ -799,6 +802,12 @@ let
   dupes = xs: lib.unique (lib.filter (x: lib.count (y: y == x) xs > 1) xs);
   passthrough = map fullBDF cfg.xen.passthrough;
 
+  reservedKeys = [
+    "name"
+    "uuid"
+    "on_poweroff"
+  ];
+
   guestAssertions =
     name: g:
     let
@@ -838,6 +847,12 @@ let
       {
         assertion = g.maxMemory == null || g.maxMemory >= g.memory;
         message = "${p}.maxMemory (${toString g.maxMemory} MiB) is below ${p}.memory (${toString g.memory} MiB).";
+      }
+      {
+        # The unit finds its domain by name and uuid, and needs the domain gone after a
+        # poweroff for `xl create -F` to end.
+        assertion = lib.all (k: !(g.extraConfig ? ${k})) reservedKeys;
+        message = "${p}.extraConfig: ${toString (lib.filter (k: g.extraConfig ? ${k}) reservedKeys)} cannot be set there (the guest's unit depends on them); name comes from the attribute name, uuid from ${p}.uuid.";
       }
       {
         assertion = lib.length vdevs == lib.length (lib.unique vdevs);

@@ -62,7 +62,8 @@ let
   # Any control character the escapes above do not cover (Nix strings cannot hold NUL).
   hasControl = s: hasAnyControl (replaceStrings [ "\n" "\t" "\r" ] [ "" "" "" ] s);
 
-  show = v: if isString v then "\"${v}\"" else toString v;
+  # A value in a message, control characters visible (\u0007).
+  show = v: if isString v then builtins.toJSON v else toString v;
 
   quote =
     what: s:

@@ -12,6 +12,8 @@
 # `pkgs` is a stub: derivations are names, and writeText keeps its text.
 {
   mode ? "shim",
+  # One of `refused` below: evaluate only its cfgs, which must throw (the writer's refusal).
+  refuse ? null,
 }:
 let
   shim = import ./lib-shim.nix;
@@ -310,6 +312,10 @@ let
           disks = [ { target = "/dev/sdc"; } ];
         };
         baduuid.uuid = "not-a-uuid";
+        rename.extraConfig = {
+          name = "other";
+          on_poweroff = "preserve";
+        };
         badbridge.network = [ { bridge = "a bridge name that is far too long"; } ];
         nogateway.network = [ { ipv4.gateway = "192.168.1.1"; } ];
         samevdev.disks = [
@@ -319,6 +325,27 @@ let
           }
         ];
       };
+    };
+  };
+
+  # Values the xl writer must refuse while rendering the cfg (the assertions catch most of
+  # them too, but the writer never relies on that).
+  refused = {
+    key.xennix.guests.evil.extraConfig."Bad-Key" = 1;
+    float.xennix.guests.evil.extraConfig.shadow_memory = 1.5;
+    control.xennix.guests.evil.extraConfig.cmdline = "a${builtins.fromJSON "\"\\u0007\""}b";
+    vif.xennix.guests.evil.network = [ { mac = "00:16:3e:00:00:01,script=/tmp/evil"; } ];
+    bridge.xennix.guests.evil.network = [ { bridge = "xenbr0,script=/tmp/evil"; } ];
+    vdev.xennix.guests.evil.disks = [
+      {
+        target = "/dev/sdb";
+        vdev = "xvdb,target=/etc/shadow";
+      }
+    ];
+    pci = {
+      xennix.xen.passthrough = [ "0000:03:00.0,seize=1" ];
+      xennix.guests.evil.pci = [ "0000:03:00.0,seize=1" ];
+      xennix.guests.evil.type = "hvm";
     };
   };
 
@@ -408,4 +435,7 @@ let
         }
     );
 in
-lib.mapAttrs evalHost hosts
+if refuse == null then
+  lib.mapAttrs evalHost hosts
+else
+  (evalHost refuse refused.${refuse}).cfgs
