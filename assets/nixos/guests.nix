@@ -776,6 +776,9 @@ let
     unit = "${unitName name}.service";
     configFile = "${g.configFile}";
     link = "/etc/xen/xennix/${name}.cfg";
+    # The cfg the running domain was created from, while its unit is active: it differs
+    # from link when the guest changed and restartIfChanged is false (stale).
+    booted = "${stateDir}/${name}.booted.cfg";
     pci = map fullBDF g.pci;
     disks = map (d: {
       inherit (d)
