@@ -758,3 +758,24 @@ func TestGuestWriterRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestGuestUnitScriptsAfterUUIDChange: a guest kept running on an older cfg (restartIfChanged
+// = false) whose uuid changed since is still the unit's own domain, found by the uuid it
+// booted with.
+func TestGuestUnitScriptsAfterUUIDChange(t *testing.T) {
+	h := evalGuests(t, "shim")["example"]
+	g := newGuestScripts(t, h, "xen-guest-legacy")
+	if code, errs := g.exec("preStart"); code != 0 {
+		t.Fatalf("preStart = %d (%s)", code, errs)
+	}
+	old := "99999999-8888-5777-8666-555555555555"
+	if err := os.WriteFile(filepath.Join(g.run, "legacy.uuid"), []byte(old+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g.domain("legacy", old)
+	g.calls()
+	g.exec("preStop")
+	if got := g.calls(); !slices.Equal(got, []string{"xl shutdown -w -F legacy"}) {
+		t.Errorf("preStop calls %q, want the booted domain shut down", got)
+	}
+}

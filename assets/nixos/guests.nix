@@ -603,8 +603,9 @@ let
   gcrootDir = "/nix/var/nix/gcroots/xennix";
 
   # Shared by the three scripts: is the running domain of this name the one this unit
-  # started? Only then does the unit shut it down or destroy it. The marker
-  # <name>.uuid exists from ExecStartPre until ExecStopPost, and the cfg sets that uuid.
+  # started? Only then does the unit shut it down or destroy it. The marker <name>.uuid
+  # exists from ExecStartPre until ExecStopPost and holds the uuid of the cfg the unit
+  # booted (a later generation's scripts may stop a domain an older cfg created).
   scriptHead = name: g: ''
     set -euo pipefail
     name=${lib.escapeShellArg name}
@@ -615,7 +616,7 @@ let
       xl list -l "$name" 2>/dev/null | jq -r '.[0].config.c_info.uuid // empty' || true
     }
     ours() {
-      [ -e "$marker" ] && [ "$(domuuid)" = "$uuid" ]
+      [ -e "$marker" ] && [ "$(domuuid)" = "$(cat "$marker")" ]
     }
   '';
 

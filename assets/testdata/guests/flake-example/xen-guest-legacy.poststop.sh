@@ -7,7 +7,7 @@ domuuid() {
   xl list -l "$name" 2>/dev/null | jq -r '.[0].config.c_info.uuid // empty' || true
 }
 ours() {
-  [ -e "$marker" ] && [ "$(domuuid)" = "$uuid" ]
+  [ -e "$marker" ] && [ "$(domuuid)" = "$(cat "$marker")" ]
 }
 if [ ! -e "$marker" ]; then
   exit 0
