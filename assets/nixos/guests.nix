@@ -463,8 +463,10 @@ let
             d.vdev
           else if d.cdrom then
             "hdd"
+          else if i + offset < 26 then
+            "xvd${builtins.elemAt letters (i + offset)}"
           else
-            "xvd${builtins.elemAt letters (i + offset)}";
+            "xvd?";
         inherit (d) format readOnly cdrom volume size;
         role = "disk";
         what = "xennix.guests.${name}.disks.${toString i}";
@@ -857,6 +859,10 @@ let
         # poweroff for `xl create -F` to end.
         assertion = lib.all (k: !(g.extraConfig ? ${k})) reservedKeys;
         message = "${p}.extraConfig: ${toString (lib.filter (k: g.extraConfig ? ${k}) reservedKeys)} cannot be set there (the guest's unit depends on them); name comes from the attribute name, uuid from ${p}.uuid.";
+      }
+      {
+        assertion = lib.length vdevs <= 26;
+        message = "${p}: ${toString (lib.length vdevs)} disks, but XenNix names at most 26 (xvda to xvdz).";
       }
       {
         assertion = lib.length vdevs == lib.length (lib.unique vdevs);

@@ -89,7 +89,9 @@ let
 
   value =
     what: v:
-    if isList v then
+    if v == [ ] then
+      "[ ]"
+    else if isList v then
       "[ "
       + concatStringsSep ", " (genList (i: atom "${what}[${toString i}]" (elemAt v i)) (length v))
       + " ]"

@@ -165,8 +165,17 @@ let
     # installer-ISO guest (HVM, UEFI, PCI, VNC, qcow2, extraConfig) and a guest on existing
     # disks (a physical disk, a file whose name has commas and spaces, a VLAN, pinning).
     example = {
-      xennix.xen.passthrough = [ "0000:03:00.0" ];
+      xennix.xen.passthrough = [
+        "0000:03:00.0"
+        "0000:04:00.1"
+      ];
       xennix.guests = {
+        # A NixOS guest with a PCI device: HVM by default, still direct kernel boot.
+        gpu = {
+          pci = [ "04:00.1" ];
+          memory = 2048;
+          network = [ ];
+        };
         web = {
           memory = 1024;
           vcpus = 2;
@@ -318,6 +327,7 @@ let
         };
         badbridge.network = [ { bridge = "a bridge name that is far too long"; } ];
         nogateway.network = [ { ipv4.gateway = "192.168.1.1"; } ];
+        toomany.disks = builtins.genList (i: { target = "/dev/disk${toString i}"; }) 26;
         samevdev.disks = [
           {
             target = "/dev/sdd";

@@ -73,7 +73,7 @@ in
     (case "attribute sets are refused" null (render [ (s "a" { }) ]))
     (case "nested lists are refused" null (render [ (s "a" [ [ "x" ] ]) ]))
     (case "lists" "vif = [ \"a\", 2, 1 ]\n" (render [ (s "vif" [ "a" 2 true ]) ]))
-    (case "empty list" "pci = [  ]\n" (render [ (s "pci" [ ]) ]))
+    (case "empty list" "pci = [ ]\n" (render [ (s "pci" [ ]) ]))
     (case "null values are left out" "a = 1\n" (render [
       (s "a" 1)
       (s "b" null)
