@@ -50,53 +50,7 @@ let
     }) [ "btrfs-progs" "coreutils" "erofs-utils" "ethtool" "gnugrep" "htop" "iproute2" "jq" "lvm2" "pciutils" "usbutils" "util-linux" ]
   );
 
-  # The NixOS options guests/guest.nix sets, declared as in nixpkgs (real mode fails on a
-  # typo), and the guest's toplevel as a stub.
-  guestStubs =
-    let
-      inherit (lib) mkOption types;
-      any = d: mkOption {
-        type = types.anything;
-        default = d;
-      };
-      list = mkOption {
-        type = types.listOf types.anything;
-        default = [ ];
-      };
-    in
-    [
-      {
-        options = {
-          boot.loader.grub.enable = any true;
-          boot.initrd.availableKernelModules = list;
-          boot.initrd.kernelModules = list;
-          boot.kernelParams = list;
-          boot.postBootCommands = mkOption {
-            type = types.lines;
-            default = "";
-          };
-          fileSystems = any { };
-          networking.hostName = any "nixos";
-          networking.nameservers = list;
-          environment.systemPackages = list;
-          system.stateVersion = any null;
-          networking.useNetworkd = any false;
-          networking.useDHCP = any true;
-          systemd.network.networks = any { };
-          users.users = any { };
-          services.openssh.enable = any false;
-          services.timesyncd.enable = any true;
-          nix.package = any (fakeDrv "nix");
-          system.build = any { };
-        };
-      }
-      (
-        { config, ... }:
-        {
-          system.build.toplevel = fakeDrv "nixos-system-${config.networking.hostName}";
-        }
-      )
-    ];
+  guestStubs = import ./guest-stubs.nix { inherit lib fakeDrv; };
 
   guestSystem =
     {
