@@ -245,6 +245,7 @@ func TestGuestAssertions(t *testing.T) {
 		{"HVM needs hardware virtualisation", "xennix.guests.hidden: type = \"hvm\" needs hardware virtualisation"},
 		{"foreign guests are HVM", "xennix.guests.pvimage: kind = \"image\" guests boot their own boot loader, which needs type = \"hvm\""},
 		{"extraConfig cannot rename", "xennix.guests.rename.extraConfig: name on_poweroff cannot be set there"},
+		{"after names other guests", "xennix.guests.order.after: order nosuch is not another enabled guest"},
 		{"at most 26 disks", "xennix.guests.toomany: 27 disks, but XenNix names at most 26"},
 		{"vdevs unique", "xennix.guests.samevdev: two disks use the same vdev (xvda)"},
 	}

@@ -365,6 +365,12 @@ let
           defaultText = lib.literalMD "the evaluated guest (kind nixos), else null";
           description = "Read-only: the guest's evaluated NixOS system (`.config.system.build.toplevel`).";
         };
+        after = mkOption {
+          type = types.listOf types.str;
+          default = [ ];
+          example = [ "db" ];
+          description = "Guests this one starts after (and stops before): ordering only, like XCP-ng's start order.";
+        };
         autostart = mkOption {
           type = types.bool;
           default = true;
@@ -733,7 +739,8 @@ let
       "xendomains.service"
       "network.target"
     ]
-    ++ map bridgeDevice (bridgesOf g);
+    ++ map bridgeDevice (bridgesOf g)
+    ++ map (n: "${unitName n}.service") g.after;
     requires = [ "xenstored.service" ] ++ map bridgeDevice (bridgesOf g);
     wantedBy = lib.optional g.autostart "xennix-guests.target";
     partOf = lib.optional g.autostart "xennix-guests.target";
@@ -859,6 +866,10 @@ let
         # poweroff for `xl create -F` to end.
         assertion = lib.all (k: !(g.extraConfig ? ${k})) reservedKeys;
         message = "${p}.extraConfig: ${toString (lib.filter (k: g.extraConfig ? ${k}) reservedKeys)} cannot be set there (the guest's unit depends on them); name comes from the attribute name, uuid from ${p}.uuid.";
+      }
+      {
+        assertion = lib.all (n: guests ? ${n} && n != name) g.after;
+        message = "${p}.after: ${toString (lib.filter (n: !(guests ? ${n}) || n == name) g.after)} is not another enabled guest.";
       }
       {
         assertion = lib.length vdevs <= 26;

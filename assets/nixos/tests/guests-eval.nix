@@ -158,6 +158,7 @@ let
         };
         win = {
           kind = "iso";
+          after = [ "web" ];
           iso = "/var/lib/xen/iso/win-server.iso";
           firmware = "uefi";
           memory = 4096;
@@ -281,6 +282,10 @@ let
         };
         badbridge.network = [ { bridge = "a bridge name that is far too long"; } ];
         nogateway.network = [ { ipv4.gateway = "192.168.1.1"; } ];
+        order.after = [
+          "order"
+          "nosuch"
+        ];
         toomany.disks = builtins.genList (i: { target = "/dev/disk${toString i}"; }) 26;
         samevdev.disks = [
           {
