@@ -18,13 +18,13 @@ import (
 
 var (
 	// RFC 1123 label; NixOS networking.hostName must be a single label (no dots).
-	labelRE    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
-	keymapRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-	localeRE   = regexp.MustCompile(`^([a-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[a-z]+)?|C|C\.UTF-8|POSIX)$`)
-	tzRE       = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
+	labelRE  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+	keymapRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	localeRE = regexp.MustCompile(`^([a-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[a-z]+)?|C|C\.UTF-8|POSIX)$`)
+	tzRE     = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
 	// Xen knows com1 to com4 (xen-command-line: comN), which the host modules map from ttyS0
 	// to ttyS3 (assets/nixos/xen.nix asserts it).
-	serialRE = regexp.MustCompile(`^ttyS[0-3](,[0-9]{3,7}([noe][5-8])?)?$`)
+	serialRE   = regexp.MustCompile(`^ttyS[0-3](,[0-9]{3,7}([noe][5-8])?)?$`)
 	byIDRE     = regexp.MustCompile(`^/dev/disk/by-id/[A-Za-z0-9._:+@-]+$`)
 	pciRE      = regexp.MustCompile(`^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-1][0-9a-fA-F]\.[0-7]$`)
 	xenArgRE   = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.,:=/+-]*$`)
