@@ -56,29 +56,35 @@ func (r *rebuildRunner) Run(_ context.Context, argv []string) ([]byte, error) {
 	return []byte("building the system configuration...\n"), nil
 }
 
+// setupExample is the installed example the setup edits start from.
+const setupExample = "zfs-mirror-impermanence"
+
+// setupEdits are the edits xennix-setup's tests make to an installed host; the same edits'
+// trees are evaluated by TestGeneratedTreesOptions.
+var setupEdits = []struct {
+	name     string
+	edit     func(*Answers)
+	mode     RebuildMode
+	whyWant  string
+	touching []string
+}{
+	{"static-address", func(a *Answers) {
+		a.Network.IPv4 = IPv4{Mode: IPv4Static, Address: netip.MustParsePrefix("192.0.2.30/24"), Gateway: netip.MustParseAddr("192.0.2.1")}
+	}, RebuildSwitch, "", []string{AnswersFile, NetworkFile}},
+	{"dom0-memory", func(a *Answers) { a.Xen.Dom0Memory = 6 * GiB }, RebuildBoot, "dom0 memory", []string{AnswersFile, SettingsFile}},
+	{"passthrough", func(a *Answers) { a.Xen.Passthrough = append(a.Xen.Passthrough, "0000:41:00.1") }, RebuildBoot, "PCI passthrough", []string{AnswersFile, SettingsFile}},
+	{"persisted-path", func(a *Answers) {
+		a.Impermanence.Directories = append(a.Impermanence.Directories, "/var/lib/prometheus")
+	}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
+	{"ssh-key", func(a *Answers) {
+		a.Users.Root.SSHKeys = append(a.Users.Root.SSHKeys, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK+IqCW83H93H5n5cCdhRhbYC6iCACKNqqZyCOEHd94Q admin@example.org")
+	}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
+}
+
 func TestSetupEdits(t *testing.T) {
-	edits := []struct {
-		name     string
-		edit     func(*Answers)
-		mode     RebuildMode
-		whyWant  string
-		touching []string
-	}{
-		{"static-address", func(a *Answers) {
-			a.Network.IPv4 = IPv4{Mode: IPv4Static, Address: netip.MustParsePrefix("192.0.2.30/24"), Gateway: netip.MustParseAddr("192.0.2.1")}
-		}, RebuildSwitch, "", []string{AnswersFile, NetworkFile}},
-		{"dom0-memory", func(a *Answers) { a.Xen.Dom0Memory = 6 * GiB }, RebuildBoot, "dom0 memory", []string{AnswersFile, SettingsFile}},
-		{"passthrough", func(a *Answers) { a.Xen.Passthrough = append(a.Xen.Passthrough, "0000:41:00.1") }, RebuildBoot, "PCI passthrough", []string{AnswersFile, SettingsFile}},
-		{"persisted-path", func(a *Answers) {
-			a.Impermanence.Directories = append(a.Impermanence.Directories, "/var/lib/prometheus")
-		}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
-		{"ssh-key", func(a *Answers) {
-			a.Users.Root.SSHKeys = append(a.Users.Root.SSHKeys, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK+IqCW83H93H5n5cCdhRhbYC6iCACKNqqZyCOEHd94Q admin@example.org")
-		}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
-	}
-	for _, e := range edits {
+	for _, e := range setupEdits {
 		t.Run(e.name, func(t *testing.T) {
-			root, rep := installedTree(t, "zfs-mirror-impermanence")
+			root, rep := installedTree(t, setupExample)
 			h, err := LoadHost(root, rep)
 			if err != nil {
 				t.Fatal(err)
