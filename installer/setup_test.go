@@ -76,6 +76,7 @@ var setupEdits = []struct {
 	{"persisted-path", func(a *Answers) {
 		a.Impermanence.Directories = append(a.Impermanence.Directories, "/var/lib/prometheus")
 	}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
+	{"rename", func(a *Answers) { a.Host.Hostname = "vault-02" }, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
 	{"ssh-key", func(a *Answers) {
 		a.Users.Root.SSHKeys = append(a.Users.Root.SSHKeys, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK+IqCW83H93H5n5cCdhRhbYC6iCACKNqqZyCOEHd94Q admin@example.org")
 	}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
@@ -119,7 +120,7 @@ func TestSetupEdits(t *testing.T) {
 			if res.Mode != e.mode || !strings.Contains(strings.Join(res.Why, ", "), e.whyWant) {
 				t.Errorf("Apply mode %s why %q, want %s and %q", res.Mode, res.Why, e.mode, e.whyWant)
 			}
-			if len(run.ran) != 1 || strings.Join(run.ran[0], " ") != "nixos-rebuild "+string(e.mode)+" --flake /etc/nixos#vault-01" {
+			if len(run.ran) != 1 || strings.Join(run.ran[0], " ") != "nixos-rebuild "+string(e.mode)+" --flake /etc/nixos#"+next.Host.Hostname {
 				t.Errorf("ran %q", run.ran)
 			}
 			for _, c := range changes {

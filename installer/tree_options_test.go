@@ -387,3 +387,58 @@ func TestCheckGeneratedTreeCatches(t *testing.T) {
 		})
 	}
 }
+
+// flakeConfigurations evaluates the outputs of an installed flake.nix with stand-in inputs
+// (nixosSystem returns its arguments) and returns the names of its nixosConfigurations.
+func flakeConfigurations(t *testing.T, etc string) []string {
+	t.Helper()
+	expr := `let
+  flake = import ` + filepath.Join(etc, "flake.nix") + `;
+  inputs = {
+    self = { };
+    nixpkgs.lib.nixosSystem = args: args;
+    disko.nixosModules.disko = { };
+    impermanence.nixosModules.impermanence = { };
+    xennix.overlays.default = null;
+  };
+in builtins.attrNames (flake.outputs inputs).nixosConfigurations`
+	var stderr strings.Builder
+	cmd := exec.Command(nixInstantiate(t), "--eval", "--strict", "--json", "-E", expr)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("evaluate %s/flake.nix: %v\n%s", etc, err, stderr.String())
+	}
+	var names []string
+	if err := json.Unmarshal(out, &names); err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// TestFlakeFollowsHostName checks that the host flake's configuration is named after the host
+// as settings.nix sets it, at install time and after xennix-setup renames the host, so that
+// the `nixos-rebuild --flake /etc/nixos#NAME` setup runs finds it.
+func TestFlakeFollowsHostName(t *testing.T) {
+	root, rep := installedTree(t, setupExample)
+	etc := filepath.Join(root, "etc/nixos")
+	if got := flakeConfigurations(t, etc); !slices.Equal(got, []string{"vault-01"}) {
+		t.Fatalf("installed flake's configurations = %q, want [vault-01]", got)
+	}
+	h, err := LoadHost(root, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := h.Answers
+	next.Host.Hostname = "vault-02"
+	run := &rebuildRunner{}
+	if _, err := h.Apply(t.Context(), next, true, run); err != nil {
+		t.Fatal(err)
+	}
+	if got := flakeConfigurations(t, etc); !slices.Equal(got, []string{"vault-02"}) {
+		t.Errorf("after the rename, configurations = %q, want [vault-02]", got)
+	}
+	if len(run.ran) != 1 || run.ran[0][len(run.ran[0])-1] != "/etc/nixos#vault-02" {
+		t.Errorf("rebuild ran %q, want --flake /etc/nixos#vault-02", run.ran)
+	}
+}
