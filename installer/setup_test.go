@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xennix/xennix/assets"
 	"github.com/xennix/xennix/hwdetect"
 )
 
@@ -19,7 +20,7 @@ import (
 // into a temporary root, by running the plan's file steps with a recording runner.
 func installedTree(t *testing.T, example string) (string, *hwdetect.Report) {
 	t.Helper()
-	a, r, p := examplePlan(t, example, PlanOptions{Inputs: testInputs, HostModules: testModules})
+	a, r, p := examplePlan(t, example, PlanOptions{Inputs: testInputs, HostModules: shippedModules(t)})
 	dir := t.TempDir()
 	var calls []string
 	if err := Execute(context.Background(), p, &recorder{failAt: -1}, ExecOptions{StateFile: filepath.Join(dir, "state.json"), Root: dir, Hooks: noopHooks(p, &calls)}); err != nil {
@@ -27,6 +28,16 @@ func installedTree(t *testing.T, example string) (string, *hwdetect.Report) {
 	}
 	_ = a
 	return filepath.Join(dir, TargetDir), &r
+}
+
+// shippedModules are the host modules the binary embeds and installs.
+func shippedModules(t *testing.T) fs.FS {
+	t.Helper()
+	sub, err := fs.Sub(assets.NixOS, "nixos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
 }
 
 // snapshot reads every file under root, for byte-for-byte comparisons.
