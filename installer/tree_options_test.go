@@ -36,13 +36,6 @@ type optionTable []declaredOption
 // disko's own type, checked by disko itself (disko/diskocheck_test.go).
 var diskoOptions = []string{"disko.devices"}
 
-// extraNixOSOptions are real NixOS options that shared/data/nixos-options.tsv does not list,
-// with where nixpkgs declares them, and their types.
-var extraNixOSOptions = map[string]string{
-	// nixos/modules/tasks/lvm.nix@cc56f5cf2350a4e1d76bafc367b1c92caceb4fd3: mkEnableOption
-	"services.lvm.boot.thin.enable": "bool",
-}
-
 var (
 	tableOnce sync.Once
 	table     optionTable
@@ -82,8 +75,17 @@ func readOptionTable() (optionTable, error) {
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	for p, typ := range extraNixOSOptions {
-		tab = append(tab, declaredOption{parts: strings.Split(p, "."), typ: typ})
+	// Real NixOS options the TSV lacks, with their sources and types.
+	core, err := os.ReadFile("../assets/nixos/tests/core-options.txt")
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range strings.Split(string(core), "\n") {
+		cols := strings.Split(l, "\t")
+		if strings.HasPrefix(l, "#") || len(cols) < 3 {
+			continue
+		}
+		tab = append(tab, declaredOption{parts: strings.Split(cols[0], "."), typ: cols[2]})
 	}
 	for _, p := range diskoOptions {
 		tab = append(tab, declaredOption{parts: strings.Split(p, "."), opaque: true})
@@ -441,4 +443,156 @@ func TestFlakeFollowsHostName(t *testing.T) {
 	if len(run.ran) != 1 || run.ran[0][len(run.ran[0])-1] != "/etc/nixos#vault-02" {
 		t.Errorf("rebuild ran %q, want --flake /etc/nixos#vault-02", run.ran)
 	}
+}
+
+// realEvalSources are the checkouts TestEvalGeneratedTreesReal needs, by environment
+// variable: nix-community/nixpkgs.lib, disko and impermanence.
+var realEvalSources = []string{"NIXPKGS_LIB", "DISKO_SRC", "IMPERMANENCE_SRC"}
+
+// evalTreeReal evaluates an /etc/nixos tree with assets/nixos/tests/eval-tree.nix: the real
+// module system, impermanence module and disko types, against NixOS declarations made from
+// shared/data/nixos-options.tsv. It returns the result, or the evaluation's error text.
+func evalTreeReal(t *testing.T, etc string) (map[string]any, string) {
+	t.Helper()
+	// nixos-generate-config writes hardware-configuration.nix on the target; the example
+	// hosts' stand-in takes its place.
+	hw := filepath.Join(etc, "hardware-configuration.nix")
+	if _, err := os.Stat(hw); err != nil {
+		b, err := os.ReadFile(filepath.Join(exampleHostsDir, "hardware-configuration.nix"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(hw, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	add := func(src []byte) {
+		for _, m := range pkgRefRE.FindAllStringSubmatch(string(src), -1) {
+			if n := strings.SplitN(m[1], ".", 2)[0]; !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	filepath.WalkDir(etc, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".nix") {
+			b, _ := os.ReadFile(p)
+			add(b)
+		}
+		return nil
+	})
+	imp, err := os.ReadFile(filepath.Join(os.Getenv("IMPERMANENCE_SRC"), "nixos.nix"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(imp)
+	// Functions eval-tree.nix defines itself.
+	names = slices.DeleteFunc(names, func(n string) bool {
+		return slices.Contains([]string{"runCommand", "writeShellScript", "writeShellScriptBin", "writeShellApplication", "writeScript", "writeText", "callPackage", "stdenv"}, n)
+	})
+	pj, _ := json.Marshal(names)
+	args := []string{"--eval", "--strict", "--json", "../assets/nixos/tests/eval-tree.nix",
+		"--argstr", "tree", etc,
+		"--argstr", "libSrc", os.Getenv("NIXPKGS_LIB"),
+		"--argstr", "diskoSrc", os.Getenv("DISKO_SRC"),
+		"--argstr", "impermanenceSrc", os.Getenv("IMPERMANENCE_SRC"),
+		"--argstr", "optionsTSV", mustAbs(t, "../../shared/data/nixos-options.tsv"),
+		"--argstr", "removedTSV", mustAbs(t, "../../shared/data/nixos-options-removed.tsv"),
+		"--arg", "pkgNames", "builtins.fromJSON ''" + string(pj) + "''",
+	}
+	var stderr strings.Builder
+	cmd := exec.Command(nixInstantiate(t), args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		var msg []string
+		for _, l := range strings.Split(stderr.String(), "\n") {
+			if strings.HasPrefix(l, "error:") || (len(msg) > 0 && len(msg) < 6) {
+				msg = append(msg, l)
+			}
+		}
+		if len(msg) == 0 {
+			msg = []string{err.Error(), stderr.String()}
+		}
+		return nil, strings.Join(msg, "\n")
+	}
+	var res map[string]any
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatal(err)
+	}
+	return res, ""
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestEvalGeneratedTreesReal evaluates every example's installed tree and every
+// xennix-setup edit with the real lib.evalModules, impermanence module and disko types
+// (eval-tree.nix), and fails on an evaluation error (an undeclared option among them) or a
+// failed assertion. Opt-in: set NIXPKGS_LIB, DISKO_SRC and IMPERMANENCE_SRC to checkouts
+// of nix-community/nixpkgs.lib, nix-community/disko and nix-community/impermanence.
+func TestEvalGeneratedTreesReal(t *testing.T) {
+	for _, v := range realEvalSources {
+		if os.Getenv(v) == "" {
+			t.Skipf("%s not set (checkouts of nixpkgs.lib, disko and impermanence: %v)", v, realEvalSources)
+		}
+	}
+	check := func(t *testing.T, etc string) {
+		res, errText := evalTreeReal(t, etc)
+		if errText != "" {
+			t.Fatalf("evaluation failed:\n%s", errText)
+		}
+		if fa, _ := res["failedAssertions"].([]any); len(fa) > 0 {
+			t.Errorf("failed assertions: %q", fa)
+		}
+		fs, _ := res["fileSystems"].(map[string]any)
+		loader, _ := res["loader"].(map[string]any)
+		kind := "systemd-boot"
+		if loader["limine"] != nil {
+			kind = "limine"
+		}
+		mirror := strings.Contains(fmt.Sprint(loader), "xennix_sync_esp")
+		t.Logf("ok: host %v, %d filesystems, %s (mirror ESP sync %v), no failed assertions", res["hostName"], len(fs), kind, mirror)
+	}
+	for _, name := range exampleNames(t) {
+		t.Run("install/"+name, func(t *testing.T) {
+			root, _ := installedTree(t, name)
+			check(t, filepath.Join(root, "etc/nixos"))
+		})
+	}
+	for _, e := range setupEdits {
+		t.Run("setup/"+e.name, func(t *testing.T) {
+			root, rep := installedTree(t, setupExample)
+			h, err := LoadHost(root, rep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := h.Answers
+			e.edit(&next)
+			if _, err := h.Apply(t.Context(), next, true, &rebuildRunner{}); err != nil {
+				t.Fatal(err)
+			}
+			check(t, filepath.Join(root, "etc/nixos"))
+		})
+	}
+	// And it fails where NixOS would: on the quoted "system.stateVersion" every install once had.
+	t.Run("catches a quoted dotted name", func(t *testing.T) {
+		root, _ := installedTree(t, "uefi-ext4-dhcp")
+		conf := filepath.Join(root, "etc/nixos/configuration.nix")
+		b, _ := os.ReadFile(conf)
+		bad := regexp.MustCompile(`(?s)system = \{.*?stateVersion = "([0-9.]+)";\s*\};`).ReplaceAll(b, []byte(`"system.stateVersion" = "$1";`))
+		if !strings.Contains(string(bad), `"system.stateVersion"`) {
+			t.Fatalf("could not quote the name in:\n%s", b)
+		}
+		os.WriteFile(conf, bad, 0o644)
+		if _, errText := evalTreeReal(t, filepath.Join(root, "etc/nixos")); !strings.Contains(errText, "system.stateVersion\"' does not exist") {
+			t.Errorf("evaluation error = %q, want the module system's undeclared option error", errText)
+		}
+	})
 }
