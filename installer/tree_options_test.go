@@ -1,327 +1,48 @@
 package installer
 
 import (
-	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/xennix/xennix/assets"
+	"github.com/xennix/xennix/internal/nixcheck"
 )
-
-// declaredOption is one option a generated file may set: its path (with <name> for any
-// attribute name) and its type as the declaration writes it.
-type declaredOption struct {
-	parts []string
-	typ   string
-	// opaque options take a tree of their own below them, checked by their consumer
-	// (disko.devices by disko).
-	opaque bool
-}
-
-// optionTable is what NixOS (shared/data/nixos-options.tsv), disko and the XenNix host
-// modules declare.
-type optionTable []declaredOption
-
-// diskoOptions are the options of disko's NixOS module (module.nix, `options.disko`, at
-// nix-community/disko 878ec37d) that disko.nix sets; the device tree under disko.devices is
-// disko's own type, checked by disko itself (disko/diskocheck_test.go).
-var diskoOptions = []string{"disko.devices"}
 
 var (
-	tableOnce sync.Once
-	table     optionTable
-	tableErr  error
+	checkerOnce sync.Once
+	checker     *nixcheck.Checker
+	checkerErr  error
 )
 
-// loadOptionTable reads the declarations once per test binary. In CI a missing shared/data
-// fails; elsewhere it skips.
-func loadOptionTable(t *testing.T) optionTable {
+// treeChecker returns the shared nixcheck.Checker. Without nix-instantiate or shared/data it
+// skips, and fails in CI.
+func treeChecker(t *testing.T) *nixcheck.Checker {
 	t.Helper()
-	tableOnce.Do(func() { table, tableErr = readOptionTable() })
-	if tableErr != nil {
-		if os.IsNotExist(tableErr) && os.Getenv("CI") != "true" {
-			t.Skipf("no shared/data beside the repository: %v", tableErr)
+	checkerOnce.Do(func() { checker, checkerErr = nixcheck.New("..") })
+	if checkerErr != nil {
+		if os.Getenv("CI") != "true" && (errors.Is(checkerErr, exec.ErrNotFound) || errors.Is(checkerErr, nixcheck.ErrNoData)) {
+			t.Skip(checkerErr)
 		}
-		t.Fatal(tableErr)
+		t.Fatal(checkerErr)
 	}
-	return table
+	return checker
 }
 
-func readOptionTable() (optionTable, error) {
-	var tab optionTable
-	f, err := os.Open("../../shared/data/nixos-options.tsv")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for first := true; sc.Scan(); first = false {
-		cols := strings.Split(sc.Text(), "\t")
-		if first || len(cols) < 2 || cols[0] == "" {
-			continue
-		}
-		tab = append(tab, declaredOption{parts: strings.Split(cols[0], "."), typ: cols[1]})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	// Real NixOS options the TSV lacks, with their sources and types.
-	core, err := os.ReadFile("../assets/nixos/tests/core-options.txt")
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range strings.Split(string(core), "\n") {
-		cols := strings.Split(l, "\t")
-		if strings.HasPrefix(l, "#") || len(cols) < 3 {
-			continue
-		}
-		tab = append(tab, declaredOption{parts: strings.Split(cols[0], "."), typ: cols[2]})
-	}
-	for _, p := range diskoOptions {
-		tab = append(tab, declaredOption{parts: strings.Split(p, "."), opaque: true})
-	}
-	opts, err := assets.OptionDeclarations()
-	if err != nil {
-		return nil, fmt.Errorf("the XenNix modules' declarations: %w", err)
-	}
-	for _, o := range opts {
-		tab = append(tab, declaredOption{parts: strings.Split(o.Path, "."), typ: o.Type})
-	}
-	return tab, nil
-}
-
-// lookup finds the declaration of a defined path: an exact match (<name> matching any
-// attribute name), or an opaque option above it.
-func (tab optionTable) lookup(path []string) (declaredOption, bool) {
-	for _, o := range tab {
-		if o.opaque && len(path) >= len(o.parts) && matchParts(o.parts, path[:len(o.parts)]) {
-			return o, true
-		}
-		if len(o.parts) == len(path) && matchParts(o.parts, path) {
-			return o, true
-		}
-	}
-	return declaredOption{}, false
-}
-
-func matchParts(pat, path []string) bool {
-	for i := range pat {
-		if pat[i] != "<name>" && pat[i] != path[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// definition is one entry of option-paths.nix's output.
-type definition struct {
-	Path   []string `json:"path"`
-	Type   string   `json:"type"`
-	Value  any      `json:"value"`
-	Elems  []string `json:"elems"`
-	Values []any    `json:"values"`
-}
-
-var enumRE = regexp.MustCompile(`^enum \[ (.*) \]$`)
-
-// checkType reports a problem when the value cannot have the declared type. Only simple
-// types are checked (bool, int, str, enum, listOf str, nullOr of those, path); others pass.
-func checkType(typ string, d definition) string {
-	t := strings.TrimSpace(regexp.MustCompile(`\s*\((mkEnableOption|mkPackageOption|internal|readOnly|visible = false)[^)]*\)\s*$`).ReplaceAllString(typ, ""))
-	if rest, ok := strings.CutPrefix(t, "nullOr "); ok {
-		if d.Type == "null" {
-			return ""
-		}
-		t = strings.Trim(rest, "()")
-	}
-	want := func(kinds ...string) string {
-		if slices.Contains(kinds, d.Type) {
-			return ""
-		}
-		return fmt.Sprintf("a %s value for an option of type %s", d.Type, typ)
-	}
-	switch {
-	case t == "bool":
-		return want("bool")
-	case t == "int" || strings.HasPrefix(t, "ints.") || strings.HasPrefix(t, "intBetween"):
-		return want("int")
-	case t == "str" || t == "nonEmptyStr" || t == "lines" || t == "singleLineStr":
-		return want("string")
-	case t == "path":
-		return want("path", "string")
-	case t == "listOf str":
-		if p := want("list"); p != "" {
-			return p
-		}
-		for i, e := range d.Elems {
-			if e != "string" {
-				return fmt.Sprintf("element %d is a %s, want str (type %s)", i, e, typ)
-			}
-		}
-	case t == "listOf package":
-		if p := want("list"); p != "" {
-			return p
-		}
-		for i, e := range d.Elems {
-			if e != "derivation" {
-				return fmt.Sprintf("element %d is a %s, want a package", i, e)
-			}
-		}
-	case enumRE.MatchString(t):
-		if p := want("string"); p != "" {
-			return p
-		}
-		var allowed []string
-		for _, q := range regexp.MustCompile(`"([^"]*)"`).FindAllStringSubmatch(enumRE.FindStringSubmatch(t)[1], -1) {
-			allowed = append(allowed, q[1])
-		}
-		if s, _ := d.Value.(string); !slices.Contains(allowed, s) {
-			return fmt.Sprintf("%q is not one of %q", s, allowed)
-		}
-	case strings.HasPrefix(t, "enum ") && !strings.Contains(t, "["):
-		// The XenNix modules' form: "enum uefi, bios".
-		if p := want("string"); p != "" {
-			return p
-		}
-		if s, _ := d.Value.(string); !slices.Contains(strings.Split(strings.TrimPrefix(t, "enum "), ", "), s) {
-			return fmt.Sprintf("%q is not one of %s", s, strings.TrimPrefix(t, "enum "))
-		}
-	case t == "unitOption key accepted by check (bool)":
-		// systemd-lib boolValues = [ true false "yes" "no" ].
-		if d.Type == "bool" {
-			return ""
-		}
-		if s, _ := d.Value.(string); s == "yes" || s == "no" {
-			return ""
-		}
-		return fmt.Sprintf("%v is not a boolean for networkd", d.Value)
-	case t == "unitOption key accepted by check (int)":
-		if d.Type == "int" {
-			return ""
-		}
-		if s, ok := d.Value.(string); ok {
-			if _, err := strconv.Atoi(s); err == nil {
-				return ""
-			}
-		}
-		return fmt.Sprintf("%v is not an integer for networkd", d.Value)
-	}
-	return ""
-}
-
-var pkgRefRE = regexp.MustCompile(`\bpkgs\.([A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*)`)
-
-// hostModuleFiles are the XenNix modules the installer copies into xennix/: they declare
-// options and are checked by the assets tests, not here.
-func hostModuleFiles(t *testing.T) map[string]bool {
+// checkGeneratedTree runs the checker on one tree and returns its problems and the number of
+// definitions checked.
+func checkGeneratedTree(t *testing.T, dir string) ([]string, int) {
 	t.Helper()
-	out := map[string]bool{}
-	entries, err := os.ReadDir("../assets/nixos")
+	problems, n, err := treeChecker(t).Tree(dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".nix") {
-			out["xennix/"+e.Name()] = true
-		}
-	}
-	return out
-}
-
-// checkGeneratedTree evaluates every generated .nix module of an /etc/nixos tree (all but
-// flake.nix, hardware-configuration.nix and the copied host modules), and fails on any option
-// path that neither NixOS, disko nor the XenNix modules declare, on a value of the wrong type
-// where the type is simple, and on an import of a file the tree lacks. It returns those
-// problems and the number of definitions checked.
-func checkGeneratedTree(t *testing.T, dir string) (problems []string, n int) {
-	t.Helper()
-	nix := nixInstantiate(t)
-	tab := loadOptionTable(t)
-	skip := hostModuleFiles(t)
-	shim, err := filepath.Abs("../assets/nixos/tests/lib-shim.nix")
-	if err != nil {
-		t.Fatal(err)
-	}
-	walker, err := filepath.Abs("testdata/option-paths.nix")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := 0
-	report := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".nix") {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if skip[rel] || rel == "flake.nix" || rel == "hardware-configuration.nix" {
-			return nil
-		}
-		files++
-		src, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		var names []string
-		for _, m := range pkgRefRE.FindAllStringSubmatch(string(src), -1) {
-			if !slices.Contains(names, m[1]) {
-				names = append(names, m[1])
-			}
-		}
-		pj, _ := json.Marshal(names)
-		var stderr strings.Builder
-		cmd := exec.Command(nix, "--eval", "--strict", "--json", walker,
-			"--arg", "file", p, "--arg", "libShim", shim, "--arg", "pkgNames", "builtins.fromJSON ''"+string(pj)+"''")
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			report("%s: evaluate: %v\n%s", rel, err, stderr.String())
-			return nil
-		}
-		var res struct {
-			Imports     []string     `json:"imports"`
-			Definitions []definition `json:"definitions"`
-		}
-		if err := json.Unmarshal(out, &res); err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
-		}
-		for _, imp := range res.Imports {
-			if _, err := os.Stat(imp); err != nil && filepath.Base(imp) != "hardware-configuration.nix" {
-				report("%s imports %s, which the tree does not have", rel, imp)
-			}
-		}
-		for _, d := range res.Definitions {
-			n++
-			path := strings.Join(d.Path, ".")
-			o, ok := tab.lookup(d.Path)
-			if !ok {
-				report("%s: sets %s, which neither NixOS (nixos-options.tsv), disko nor the XenNix modules declare", rel, path)
-				continue
-			}
-			if strings.HasPrefix(d.Type, "_type ") {
-				report("%s: %s is a %s, which the module system does not take", rel, path, d.Type)
-				continue
-			}
-			if p := checkType(o.typ, d); p != "" && !o.opaque {
-				report("%s: %s: %s", rel, path, p)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if files == 0 {
-		t.Fatalf("%s: no generated .nix files", dir)
 	}
 	return problems, n
 }
@@ -468,7 +189,7 @@ func evalTreeReal(t *testing.T, etc string) (map[string]any, string) {
 	}
 	var names []string
 	add := func(src []byte) {
-		for _, m := range pkgRefRE.FindAllStringSubmatch(string(src), -1) {
+		for _, m := range nixcheck.PkgRefRE.FindAllStringSubmatch(string(src), -1) {
 			if n := strings.SplitN(m[1], ".", 2)[0]; !slices.Contains(names, n) {
 				names = append(names, n)
 			}

@@ -5,7 +5,7 @@
 # `options` throw (generated files must not read them). The module system's wrappers
 # (mkIf, mkMerge, mkOverride, mkOrder) are looked through, as the module system does.
 #
-#   nix-instantiate --eval --strict --json installer/testdata/option-paths.nix \
+#   nix-instantiate --eval --strict --json internal/nixcheck/option-paths.nix \
 #     --arg file ./settings.nix --arg pkgNames '[ "htop" ]' --arg libShim ./lib-shim.nix
 {
   file,
