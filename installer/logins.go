@@ -97,6 +97,7 @@ func checkAuthorizedKey(k string) error {
 		return fmt.Errorf("%s is a certificate, not a public key: list the key (or its CA with cert-authority)", t)
 	}
 	if !sshdKeyTypes[t] {
+		//lint:ignore SA1019 recognising DSA keys is the point: to refuse them with a reason
 		if t == ssh.KeyAlgoDSA {
 			return errors.New("a DSA key (ssh-dss), which OpenSSH no longer accepts: use ssh-ed25519")
 		}
