@@ -107,13 +107,8 @@ let
   };
 
   hosts = {
-    # The flake's example host with guests (examples/guests), its guests and settings.
-    flake-example = {
-      imports = [
-        ../examples/guests/settings.nix
-        ../examples/guests/guests.nix
-      ];
-    };
+    # The guests of the flake's example host with guests (example-guests/).
+    flake-example.imports = [ ./example-guests/guests.nix ];
 
     # A NixOS guest (PVH, its store image on xvda, a volume, a static address, a key), an
     # installer-ISO guest (HVM, UEFI, PCI, VNC, qcow2, extraConfig) and a guest on existing

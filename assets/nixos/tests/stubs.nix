@@ -77,7 +77,12 @@ in
           grub.enable = bool true;
           systemd-boot.enable = bool false;
           systemd-boot.configurationLimit = any;
+          systemd-boot.extraInstallCommands = mkOption {
+            type = types.lines;
+            default = "";
+          };
           efi.canTouchEfiVariables = bool false;
+          efi.efiSysMountPoint = anyDefault "/boot";
         }
         // lib.optionalAttrs (xenGeneration == "new") {
           limine = {
@@ -89,6 +94,11 @@ in
               type = types.lines;
               default = "";
             };
+            extraInstallCommands = mkOption {
+              type = types.lines;
+              default = "";
+            };
+            package = anyDefault (fakeDrv "limine");
             biosDevice = anyDefault "nodev";
             partitionIndex = any;
             secureBoot.enable = bool false;

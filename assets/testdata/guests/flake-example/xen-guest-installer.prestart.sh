@@ -1,6 +1,6 @@
 set -euo pipefail
 name=installer
-uuid=137e0499-3ea2-513b-b061-dd9be11cb883
+uuid=efae6ee2-8707-53fd-91fc-d11edcf7a7f0
 marker=/run/xennix/guests/"$name".uuid
 # Prints the UUID of the running domain called $name, nothing when there is none.
 domuuid() {

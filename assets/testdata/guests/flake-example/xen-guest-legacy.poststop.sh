@@ -1,6 +1,6 @@
 set -euo pipefail
 name=legacy
-uuid=0bd1ff75-3f34-5b17-806c-3202c83627d4
+uuid=0ef10187-da3e-5993-8ff7-53084a3905c8
 marker=/run/xennix/guests/"$name".uuid
 # Prints the UUID of the running domain called $name, nothing when there is none.
 domuuid() {

@@ -1,6 +1,6 @@
 set -euo pipefail
 name=web
-uuid=5903faeb-3bdd-5f02-9934-3fdda3d80533
+uuid=5e98cbc2-e141-5ea9-9ef7-3e51b9454e9c
 marker=/run/xennix/guests/"$name".uuid
 # Prints the UUID of the running domain called $name, nothing when there is none.
 domuuid() {
