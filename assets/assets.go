@@ -19,10 +19,10 @@ var Examples embed.FS
 
 // NixOS holds the XenNix NixOS host modules under nixos/. The .nix files directly in
 // nixos/ are the modules the installer copies to /etc/nixos/xennix/ (host.nix imports the
-// others), with nixos/guests/ (the xl.cfg writer and the NixOS guests' own module, which
-// guests.nix uses); nixos/OPTIONS.md is their option contract; nixos/tests/ (the lib shim
-// and the evaluators the tests use) is not copied. nixos/examples/ (the flake's example
-// hosts, the installer's own output for each example) is not embedded.
+// others), with nixos/guests/ (the guests module, guests/default.nix, with its xl.cfg writer
+// and the NixOS guests' own module); nixos/OPTIONS.md is their option contract; nixos/tests/
+// (the lib shim and the evaluators the tests use) is not copied. nixos/examples/ (the
+// flake's example hosts, the installer's own output for each example) is not embedded.
 //
 //go:embed nixos/*.nix nixos/guests nixos/OPTIONS.md nixos/tests
 var NixOS embed.FS

@@ -219,7 +219,9 @@ func TestDeclaredOptionsMissingTool(t *testing.T) {
 }
 
 // TestHostModules checks the embedded host modules: host.nix imports every other top-level
-// module, and every import exists.
+// module and the guests/ directory, every import exists, and the one file it imports that is
+// not a module, xennix/guests.nix (the tool-managed guests, which the installer and
+// xennix-setup render), is imported only when present.
 func TestHostModules(t *testing.T) {
 	entries, err := fs.ReadDir(NixOS, "nixos")
 	if err != nil {
@@ -240,8 +242,14 @@ func TestHostModules(t *testing.T) {
 			t.Errorf("host.nix does not import ./%s", m)
 		}
 	}
+	if !bytes.Contains(host, []byte("builtins.pathExists ./guests.nix then [ ./guests.nix ]")) {
+		t.Errorf("host.nix does not import ./guests.nix (the generated guests) only when it exists")
+	}
+	if _, err := fs.Stat(NixOS, "nixos/guests/default.nix"); err != nil || !bytes.Contains(host, []byte("./guests\n")) {
+		t.Errorf("host.nix does not import ./guests (the guests module, guests/default.nix): %v", err)
+	}
 	for _, m := range regexp.MustCompile(`\./([a-z0-9-]+\.nix)`).FindAllSubmatch(host, -1) {
-		if !slices.Contains(modules, string(m[1])) {
+		if string(m[1]) != "guests.nix" && !slices.Contains(modules, string(m[1])) {
 			t.Errorf("host.nix imports ./%s, which is not embedded", m[1])
 		}
 	}

@@ -1,7 +1,10 @@
 # XenNix host modules: NixOS as a Xen dom0, configured through the high-level `xennix.*`
 # options (the contract is OPTIONS.md beside this file). The installer copies the .nix files
-# of this directory (not tests/ or examples/) to /etc/nixos/xennix/ and renders the answers
-# into xennix/settings.nix; the repository's flake exports this file as nixosModules.host.
+# of this directory and guests/ (not tests/ or examples/) to /etc/nixos/xennix/ and renders
+# the answers into xennix/settings.nix, and the answers' guests into xennix/guests.nix (the
+# tool-managed guests, imported here when it exists, so that a host installed before it had
+# guests needs no change to its configuration.nix); the repository's flake exports this file
+# as nixosModules.host.
 #
 # Everything is automated once `xennix.enable = true`, and every value set here that a user
 # may want to change is either an option of its own or a lib.mkDefault.
@@ -20,8 +23,9 @@
     ./profile.nix
     ./verify.nix
     ./first-boot.nix
-    ./guests.nix
-  ];
+    ./guests
+  ]
+  ++ (if builtins.pathExists ./guests.nix then [ ./guests.nix ] else [ ]);
 
   options.xennix.enable = lib.mkEnableOption "XenNix: turn this host into a Xen dom0 with the XenNix defaults";
 }

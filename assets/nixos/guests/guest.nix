@@ -1,5 +1,5 @@
 # The guest side of a XenNix NixOS guest (kind "nixos"): imported into each guest's own
-# evaluation by ../guests.nix, with xennix.guest.* set by the host.
+# evaluation by ./default.nix, with xennix.guest.* set by the host.
 #
 # The guest boots by direct kernel boot (the host's cfg names this system's kernel, initrd
 # and init, and regInfo=, the Nix database registration of the closure). Its /nix/store is

@@ -324,7 +324,7 @@ let
         if mode == "shim" then
           miniEval {
             modules = [
-              ../guests.nix
+              ../guests
               shimHost
             ]
             ++ modules;

@@ -1,7 +1,7 @@
 # Declarative Xen guests (domUs): `xennix.guests.<name>`.
 #
 # Each enabled guest becomes
-#   - an xl.cfg in the store (./guests/xl.nix writes it; a value can never become syntax),
+#   - an xl.cfg in the store (./xl.nix writes it; a value can never become syntax),
 #     linked as /etc/xen/xennix/<name>.cfg;
 #   - its own unit xen-guest-<name>.service (not a template instance: a guest removed from
 #     the configuration has no unit any more, so switch-to-configuration stops it), which
@@ -14,7 +14,7 @@
 # NixOS guests (kind "nixos") are evaluated with the host's nixpkgs (as containers.<name>
 # are: nixos/modules/virtualisation/nixos-containers.nix) and boot by direct kernel boot
 # from the host's store, their /nix/store a read-only erofs image of their own closure on
-# xvda (./guests/guest.nix). Every guest is evaluated with the host: many guests make the
+# xvda (./guest.nix). Every guest is evaluated with the host: many guests make the
 # host's evaluation slower (microvm.nix issue #53).
 #
 # Facts used (see shared/design/guests.md §6): xl.cfg(5), xl-disk-configuration(5),
@@ -31,7 +31,7 @@
 let
   inherit (lib) mkOption types;
 
-  xl = import ./guests/xl.nix;
+  xl = import ./xl.nix;
 
   cfg = config.xennix;
   guests = lib.filterAttrs (_: g: g.enable) cfg.guests;
@@ -346,7 +346,7 @@ let
                 inherit name;
                 inherit (g.nixos) specialArgs;
                 modules = [
-                  ./guests/guest.nix
+                  ./guest.nix
                   {
                     xennix.guest = {
                       inherit name;
