@@ -31,6 +31,9 @@ type Answers struct {
 	SSH SSH `yaml:"ssh,omitempty" json:"ssh,omitempty"`
 	// How the install runs: consent to wipe, reboot, offline, webhook, first-boot commands.
 	Install Install `yaml:"install,omitempty" json:"install,omitempty"`
+	// Xen guests the tool manages (xennix/guests.nix): created on the installed host's
+	// first boot, changed later with xennix-setup and `xennix guest`.
+	Guests []Guest `yaml:"guests,omitempty" json:"guests,omitempty"`
 	// For a partial file used interactively: the sections the installer still asks about,
 	// even if the file answers them.
 	Interactive []Section `yaml:"interactive,omitempty" json:"interactive,omitempty"`

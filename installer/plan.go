@@ -138,6 +138,13 @@ func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
 		File{Path: etc + "/xennix/answers.yaml", Data: saved, Mode: 0o600},
 		File{Path: path.Join(TargetDir, AppliedFile), Data: saved, Mode: 0o600},
 	)
+	gfiles, err := a.guestFiles(stateVersion(o.Inputs), false)
+	if err != nil {
+		return Plan{}, err
+	}
+	for _, p := range sortedKeys(gfiles) {
+		files = append(files, File{Path: etc + "/" + p, Data: gfiles[p]})
+	}
 	if o.HostModules == nil {
 		return Plan{}, ErrNoHostModules
 	}

@@ -8,6 +8,8 @@ import (
 	"reflect"
 
 	"github.com/invopop/jsonschema"
+
+	"github.com/xennix/xennix/guests"
 )
 
 // schemaJSON is the JSON Schema of Answers, generated from the Go types and their comments
@@ -56,6 +58,32 @@ func schemaMapper(t reflect.Type) *jsonschema.Schema {
 	case reflect.TypeFor[netip.Addr]():
 		return &jsonschema.Schema{Type: "string", Description: "an IPv4 or IPv6 address",
 			Pattern: `^[0-9A-Fa-f:.]+$`}
+	case reflect.TypeFor[guests.PCIAddress]():
+		return &jsonschema.Schema{Type: "string", Description: "a PCI address, e.g. 0000:03:00.0",
+			Pattern: `^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-1][0-9a-fA-F]\.[0-7]$`}
+	case reflect.TypeFor[guests.MAC]():
+		return &jsonschema.Schema{Type: "string", Description: "a unicast MAC address, e.g. 00:16:3e:12:34:56",
+			Pattern: `^[0-9a-fA-F][02468aceACE](:[0-9a-fA-F]{2}){5}$`}
+	case reflect.TypeFor[guests.Kind]():
+		return enumOf(guests.Kinds)
+	case reflect.TypeFor[guests.Type]():
+		return enumOf(guests.Types)
+	case reflect.TypeFor[guests.Firmware]():
+		return enumOf(guests.Firmwares)
+	case reflect.TypeFor[guests.BootDevice]():
+		return enumOf(guests.BootDevices)
+	case reflect.TypeFor[guests.OnCrash]():
+		return enumOf(guests.OnCrashes)
+	case reflect.TypeFor[guests.DiskFormat]():
+		return enumOf(guests.DiskFormats)
 	}
 	return nil
+}
+
+func enumOf[T ~string](allowed []T) *jsonschema.Schema {
+	s := &jsonschema.Schema{Type: "string"}
+	for _, a := range allowed {
+		s.Enum = append(s.Enum, string(a))
+	}
+	return s
 }

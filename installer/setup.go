@@ -101,6 +101,14 @@ func (h InstalledHost) Render(a Answers, writeAnswers bool) (map[string][]byte, 
 		return nil, err
 	}
 	out := map[string][]byte{SettingsFile: settings, NetworkFile: network}
+	_, err = os.Stat(filepath.Join(h.Root, etcNixos, GuestsFile))
+	gfiles, err := a.guestFiles(h.stateVersion(), err == nil)
+	if err != nil {
+		return nil, err
+	}
+	for p, b := range gfiles {
+		out[p] = b
+	}
 	if writeAnswers {
 		b, err := a.Marshal("yaml-language-server: $schema="+SchemaID,
 			"The answers of this host (secrets only as hashes), rewritten by xennix-setup.")
@@ -136,6 +144,9 @@ func (h InstalledHost) Changes(a Answers, writeAnswers bool) ([]Change, error) {
 		old, err := os.ReadFile(filepath.Join(h.Root, etcNixos, path))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
+		}
+		if err == nil && userOwned(path) {
+			continue // the user's once written
 		}
 		if !bytes.Equal(old, data) {
 			out = append(out, Change{Path: path, Old: old, New: data})
@@ -188,7 +199,7 @@ const (
 // generation becomes the boot default instead of being switched to.
 func Activation(old, next Answers) (RebuildMode, []string) {
 	var why []string
-	if !reflect.DeepEqual(old.Xen, next.Xen) {
+	if !reflect.DeepEqual(old.Xen, next.Xen) || !reflect.DeepEqual(old.Passthrough(), next.Passthrough()) {
 		for _, f := range []struct {
 			name string
 			same bool
@@ -196,7 +207,7 @@ func Activation(old, next Answers) (RebuildMode, []string) {
 			{"dom0 memory", old.Xen.Dom0Memory == next.Xen.Dom0Memory && old.Xen.Dom0MaxMemory == next.Xen.Dom0MaxMemory},
 			{"dom0 vCPUs", old.Xen.Dom0VCPUs == next.Xen.Dom0VCPUs},
 			{"the Xen command line", reflect.DeepEqual(old.Xen.Cmdline, next.Xen.Cmdline) && old.Xen.IOMMU == next.Xen.IOMMU},
-			{"PCI passthrough", reflect.DeepEqual(old.Xen.Passthrough, next.Xen.Passthrough)},
+			{"PCI passthrough", reflect.DeepEqual(old.Passthrough(), next.Passthrough())},
 		} {
 			if !f.same {
 				why = append(why, f.name)

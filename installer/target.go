@@ -301,14 +301,7 @@ func (a Answers) settingsNix(r *hwdetect.Report, im disko.Implied) ([]byte, erro
 	if len(a.Xen.Cmdline) > 0 {
 		xen.Set("extraParams", nixexpr.Strings(a.Xen.Cmdline...))
 	}
-	if len(a.Xen.Passthrough) > 0 {
-		var pci []string
-		for _, p := range a.Xen.Passthrough {
-			if strings.Count(p, ":") == 1 {
-				p = "0000:" + p
-			}
-			pci = append(pci, strings.ToLower(p))
-		}
+	if pci := a.Passthrough(); len(pci) > 0 {
 		xen.Set("passthrough", nixexpr.Strings(pci...))
 	}
 	x.Set("xen", xen)

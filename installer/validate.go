@@ -51,6 +51,7 @@ func (a Answers) Validate(r *hwdetect.Report) error {
 	v.xen()
 	v.users()
 	v.install()
+	v.guests()
 	v.leaves()
 	return v.p.join()
 }
