@@ -44,6 +44,7 @@
       examples = [
         "bios-limine-static"
         "btrfs-impermanence"
+        "guests-thinpool"
         "lvm-thinpool-bond-vlan"
         "tmpfs-root"
         "uefi-ext4-dhcp"

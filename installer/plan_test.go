@@ -73,7 +73,7 @@ func fixtureMachine(example string) hwdetect.Report {
 		r.Firmware = hwdetect.Firmware{Mode: "bios"}
 		r.IOMMU = hwdetect.IOMMU{Source: "sysfs", Groups: 0}
 		r.Disks = []hwdetect.Disk{disk("sda", "/dev/disk/by-id/ata-Samsung_SSD_870_EVO_500GB_S62ANZ0R123456", "Samsung SSD 870 EVO 500GB", "S62ANZ0R123456", "sata", 465*GiB, false), usb}
-	case "lvm-thinpool-bond-vlan":
+	case "lvm-thinpool-bond-vlan", "guests-thinpool":
 		r.Disks = []hwdetect.Disk{
 			disk("sda", "/dev/disk/by-id/ata-INTEL_SSDSC2KB480G8_PHYF000000AA480BGN", "INTEL SSDSC2KB480G8", "PHYF000000AA480BGN", "sata", 447*GiB, false),
 			disk("sdb", "/dev/disk/by-id/ata-INTEL_SSDSC2KB960G8_PHYF000000BB960CGN", "INTEL SSDSC2KB960G8", "PHYF000000BB960CGN", "sata", 894*GiB, false),
@@ -214,13 +214,29 @@ func TestPlanSafety(t *testing.T) {
 					t.Errorf("plan erases %s, which is not selected", id)
 				}
 			}
-			text := p.Transcript()
+			// A disk given to a guest is named in the guests' file and in the saved answers,
+			// and nowhere else: the install itself never touches it.
+			a, _, _ := examplePlan(t, name, PlanOptions{Inputs: testInputs, HostModules: testModules})
+			guestDisk := map[string]bool{}
+			for _, g := range a.Guests {
+				for _, d := range g.Disks {
+					guestDisk[d.Target] = true
+				}
+			}
+			text, guestText := p.Transcript(), ""
 			for _, f := range p.Files() {
+				if strings.HasSuffix(f.Path, "/"+GuestsFile) || strings.HasSuffix(f.Path, "answers.yaml") {
+					guestText += string(f.Data)
+					continue
+				}
 				text += string(f.Data)
 			}
 			for _, d := range r.Disks {
 				if !selected[d.ByID] && (strings.Contains(text, d.ByID) || strings.Contains(text, "/dev/"+d.Name+"\n")) {
 					t.Errorf("plan mentions unselected disk %s (%s)", d.ByID, d.Name)
+				}
+				if !selected[d.ByID] && !guestDisk[d.ByID] && strings.Contains(guestText, d.ByID) {
+					t.Errorf("plan's guests or answers mention %s (%s), which no guest has", d.ByID, d.Name)
 				}
 			}
 		})

@@ -59,6 +59,11 @@ func prune(n *yaml.Node) bool {
 		n.Content = kept
 		return len(kept) == 0
 	case yaml.SequenceNode:
+		// Items are pruned inside but kept, even when empty: an empty entry still counts
+		// (guests[].network: [{}] is one interface with the defaults).
+		for _, c := range n.Content {
+			prune(c)
+		}
 		return len(n.Content) == 0
 	case yaml.ScalarNode:
 		return n.ShortTag() == "!!null" || (n.ShortTag() == "!!str" && n.Value == "")

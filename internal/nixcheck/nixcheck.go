@@ -160,6 +160,9 @@ type definition struct {
 	Value  any      `json:"value"`
 	Elems  []string `json:"elems"`
 	Values []any    `json:"values"`
+	// Items holds, for a list, the definitions inside each attribute-set element (nil for
+	// other elements), relative to the element.
+	Items [][]definition `json:"items"`
 }
 
 var (
@@ -299,20 +302,32 @@ func (c *Checker) Tree(dir string) (problems []string, n int, err error) {
 				report("%s imports %s, which the tree does not have", rel, imp)
 			}
 		}
-		for _, d := range res.Definitions {
+		var check func(d definition, shown string)
+		check = func(d definition, shown string) {
 			n++
-			path := strings.Join(d.Path, ".")
 			o, ok := c.lookup(d.Path)
 			switch {
 			case !ok:
-				report("%s: sets %s, which neither NixOS (nixos-options.tsv), disko nor the XenNix modules declare", rel, path)
+				report("%s: sets %s, which neither NixOS (nixos-options.tsv), disko nor the XenNix modules declare", rel, shown)
 			case strings.HasPrefix(d.Type, "_type "):
-				report("%s: %s is a %s, which the module system does not take", rel, path, d.Type)
+				report("%s: %s is a %s, which the module system does not take", rel, shown, d.Type)
 			case !o.opaque:
 				if p := checkType(o.typ, d); p != "" {
-					report("%s: %s: %s", rel, path, p)
+					report("%s: %s: %s", rel, shown, p)
+				}
+				// A list of submodules: each element's own definitions, as <path>.*.<key>.
+				if strings.HasPrefix(strings.TrimSpace(typeNoteRE.ReplaceAllString(o.typ, "")), "listOf submodule") {
+					for i, item := range d.Items {
+						for _, sub := range item {
+							sub.Path = append(append(slices.Clone(d.Path), "*"), sub.Path...)
+							check(sub, fmt.Sprintf("%s[%d].%s", shown, i, strings.Join(sub.Path[len(d.Path)+1:], ".")))
+						}
+					}
 				}
 			}
+		}
+		for _, d := range res.Definitions {
+			check(d, strings.Join(d.Path, "."))
 		}
 		return nil
 	})

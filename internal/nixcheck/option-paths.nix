@@ -94,6 +94,9 @@ let
               {
                 elems = map kind v;
                 values = map (e: if scalar e then e else null) v;
+                # The definitions inside each attribute-set element, for options of type
+                # listOf submodule (xennix.guests.<name>.disks): checked as <path>.*.<key>.
+                items = map (e: if isAttrs e && !(isDrv e) && !(e ? _type) then walk [ ] e else null) v;
               }
             else
               { }
