@@ -14,6 +14,7 @@ import (
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/vishvananda/netlink"
 
+	"github.com/xennix/xennix/guests"
 	"github.com/xennix/xennix/hwdetect"
 	"github.com/xennix/xennix/netsetup"
 )
@@ -46,6 +47,31 @@ type InstalledHost struct {
 	// NoApplied is set when the host has no record of the applied answers (installed by an
 	// older xennix): changes are then activated at the next boot, to be safe.
 	NoApplied bool
+	// Manifest is the running system's guests (/etc/xen/xennix/guests.json): those that
+	// are not the tool's own (Applied.Guests) are declared by the user, read-only here.
+	Manifest guests.Manifest
+}
+
+// Declared reports whether the guest name is declared outside xennix/guests.nix (in the
+// user's configuration.nix or a module it imports): the tool never changes such a guest.
+func (h InstalledHost) Declared(name string) bool {
+	if _, ok := h.Manifest.Guests[name]; !ok {
+		return false
+	}
+	_, _, mine := h.Applied.GuestByName(name)
+	return !mine
+}
+
+// checkDeclared refuses answers whose guests take the name of a guest the user declares.
+func (h InstalledHost) checkDeclared(a Answers) error {
+	var p problems
+	for i, g := range a.Guests {
+		if h.Declared(g.Name) {
+			f := fmt.Sprintf("guests[%d].name", i)
+			p.add(a.file, a.pos[f], f, "%s is defined twice: it is %w; choose another name", g.Name, guests.ErrDeclared)
+		}
+	}
+	return p.join()
 }
 
 // LoadHost reads the host under root: its saved answers and the answers last applied.
@@ -54,7 +80,11 @@ func LoadHost(root string, r *hwdetect.Report) (InstalledHost, error) {
 	if err != nil {
 		return InstalledHost{}, err
 	}
-	h := InstalledHost{Root: root, Answers: a, Applied: a, Report: r}
+	m, err := guests.ReadManifest(root)
+	if err != nil {
+		return InstalledHost{}, err
+	}
+	h := InstalledHost{Root: root, Answers: a, Applied: a, Report: r, Manifest: m}
 	applied, err := Load(filepath.Join(root, AppliedFile), Defaults(r))
 	switch {
 	case err == nil:
@@ -130,6 +160,9 @@ type Change struct {
 // sorted by path. It refuses answers that change the disk layout.
 func (h InstalledHost) Changes(a Answers, writeAnswers bool) ([]Change, error) {
 	if err := a.Validate(nil); err != nil {
+		return nil, err
+	}
+	if err := h.checkDeclared(a); err != nil {
 		return nil, err
 	}
 	if fields := layoutDiff(h.Applied, a); len(fields) > 0 {

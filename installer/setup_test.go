@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/xennix/xennix/assets"
+	"github.com/xennix/xennix/guests"
 	"github.com/xennix/xennix/hwdetect"
 )
 
@@ -91,6 +92,16 @@ var setupEdits = []struct {
 	{"ssh-key", func(a *Answers) {
 		a.Users.Root.SSHKeys = append(a.Users.Root.SSHKeys, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK+IqCW83H93H5n5cCdhRhbYC6iCACKNqqZyCOEHd94Q admin@example.org")
 	}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
+	{"add-guest", func(a *Answers) {
+		a.Guests = append(a.Guests, Guest{Name: "web", Memory: 2 * GiB, VCPUs: 2,
+			Disks:   []GuestDisk{{Volume: "var", Size: 10 * GiB}},
+			Network: []GuestInterface{{IPv4: GuestIPv4{Address: netip.MustParsePrefix("192.0.2.20/24"), Gateway: netip.MustParseAddr("192.0.2.1")}}}})
+	}, RebuildSwitch, "", []string{GuestModuleFile("web"), AnswersFile, GuestsFile}},
+	{"guest-with-gpu", func(a *Answers) {
+		a.Guests = append(a.Guests, Guest{Name: "win", Kind: guests.KindImage, Memory: 8 * GiB,
+			Disks: []GuestDisk{{Target: "/var/lib/xen/images/win.img"}},
+			PCI:   []guests.PCIAddress{{Bus: 0x41, Function: 1}}})
+	}, RebuildBoot, "PCI passthrough", []string{AnswersFile, GuestsFile, SettingsFile}},
 }
 
 func TestSetupEdits(t *testing.T) {
