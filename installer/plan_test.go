@@ -427,6 +427,8 @@ var extraOptions = []string{
 	"environment.systemPackages",      // nixos/modules/config/system-path.nix
 	"boot.initrd.services.lvm.enable", // nixos/modules/tasks/lvm.nix
 	"services.lvm.boot.thin.enable",   // nixos/modules/tasks/lvm.nix
+	// nixos/modules/security/sudo.nix (security.sudo.wheelNeedsPassword, bool, default true)
+	"security.sudo.wheelNeedsPassword",
 }
 
 var optionRowRE = regexp.MustCompile("^\\| `(xennix\\.[A-Za-z0-9_.]+)` \\|")

@@ -557,14 +557,29 @@ func (v *validator) users() {
 	if !v.asked("users") && !hasLogin(u.Root) && !hasLogin(u.Admin) {
 		v.bad("users", "neither root nor an admin user has a password or an SSH key: nobody could log in")
 	}
-	if v.a.SSHEnabled() && v.a.SSH.RootLogin != "no" && len(u.Root.SSHKeys) == 0 && !v.a.SSH.PasswordAuth && !hasLogin(u.Admin) && !v.asked("users") {
-		v.bad("ssh", "SSH is on but nobody could log in by it: add users.root.ssh_keys or an admin user, or set ssh.password_auth")
+	if v.a.SSHEnabled() && !v.asked("users") && !v.a.canSSH(u.Root, true) && !v.a.canSSH(u.Admin, false) {
+		v.bad("ssh", "SSH is on but nobody could log in by it (PermitRootLogin %s, PasswordAuthentication %t): add ssh_keys to users.root or users.admin, or set ssh.password_auth with a password", v.a.SSH.RootLogin, v.a.SSH.PasswordAuth)
 	}
 }
 
-func hasLogin(a Account) bool {
-	pw := a.HashedPassword != "" && a.HashedPassword != "!" && a.HashedPassword != "*"
-	return pw || len(a.SSHKeys) > 0
+// canSSH reports whether an account could log in through the generated sshd: with a key
+// (root only unless PermitRootLogin is no), or with a password only when
+// PasswordAuthentication is on (root only with PermitRootLogin yes).
+func (a Answers) canSSH(acc Account, root bool) bool {
+	if root && a.SSH.RootLogin == "no" || !root && acc.Name == "" {
+		return false
+	}
+	if len(acc.SSHKeys) > 0 {
+		return true
+	}
+	return hasPassword(acc) && a.SSH.PasswordAuth && (!root || a.SSH.RootLogin == "yes")
+}
+
+func hasLogin(a Account) bool { return hasPassword(a) || len(a.SSHKeys) > 0 }
+
+// hasPassword reports whether the account has a usable password ("!" and "*" lock it).
+func hasPassword(a Account) bool {
+	return a.HashedPassword != "" && a.HashedPassword != "!" && a.HashedPassword != "*"
 }
 
 // SSHEnabled reports whether the SSH server runs (default true).
