@@ -276,7 +276,7 @@ func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
 			err = interrupted(ctx, err)
 			o.Log.Error("step failed", "step", s.Name, "duration", dur.String(), "error", err.Error())
 			emit(Event{Kind: StepFailed, Index: i, Total: total, Step: s.Name, Title: s.Title, Duration: dur, Err: err})
-			if s.MayFail {
+			if s.MayFail && !errors.Is(err, ErrInterrupted) {
 				continue
 			}
 			st.Failed, st.Error = s.Name, err.Error()
