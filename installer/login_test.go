@@ -1,0 +1,115 @@
+package installer
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSSHLoginMatchesHost: the "somebody can log in by SSH" check follows what the
+// generated sshd allows (PermitRootLogin, PasswordAuthentication), and an admin without a
+// password gets sudo without one (it is in wheel), so that nobody is locked out of root.
+func TestSSHLoginMatchesHost(t *testing.T) {
+	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC0/3/AsQp5CvKlxPyQoGVM2+WDfk3H+Ri/Wd3FN83hk ops@example.org"
+	const hash = "$6$xennixexample$At1Pf.lHeGS3kYRtbgMK/h2dk8lCP.3BuTnJoa7OFhcch/wApbUbf2/DmJfad/Oa81k2Ihb527r7rIJ3UyMEy0"
+	cases := []struct {
+		name   string
+		users  Users
+		ssh    SSH
+		wantOK bool
+	}{
+		{"admin password only, no password auth", Users{Admin: Account{Name: "ops", HashedPassword: hash}}, SSH{RootLogin: "prohibit-password"}, false},
+		{"admin password only, root login no", Users{Admin: Account{Name: "ops", HashedPassword: hash}}, SSH{RootLogin: "no"}, false},
+		{"admin password with password auth", Users{Admin: Account{Name: "ops", HashedPassword: hash}}, SSH{RootLogin: "no", PasswordAuth: true}, true},
+		{"admin key", Users{Admin: Account{Name: "ops", SSHKeys: []string{key}}}, SSH{RootLogin: "no"}, true},
+		{"admin locked password, password auth", Users{Admin: Account{Name: "ops", HashedPassword: "!"}, Root: Account{HashedPassword: hash}}, SSH{RootLogin: "no", PasswordAuth: true}, false},
+		{"root key, prohibit-password", Users{Root: Account{SSHKeys: []string{key}}}, SSH{RootLogin: "prohibit-password"}, true},
+		{"root key, root login no", Users{Root: Account{SSHKeys: []string{key}}}, SSH{RootLogin: "no"}, false},
+		{"root password, prohibit-password, password auth", Users{Root: Account{HashedPassword: hash}}, SSH{RootLogin: "prohibit-password", PasswordAuth: true}, false},
+		{"root password, root login yes, password auth", Users{Root: Account{HashedPassword: hash}}, SSH{RootLogin: "yes", PasswordAuth: true}, true},
+		{"root password, root login yes, no password auth", Users{Root: Account{HashedPassword: hash}}, SSH{RootLogin: "yes"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := Defaults(nil)
+			a.Host.Hostname = "xen-01"
+			a.Disks.IDs = []string{"/dev/disk/by-id/nvme-eui.0001"}
+			a.Users, a.SSH = tc.users, tc.ssh
+			err := a.Validate(nil)
+			sshProblem := false
+			for _, p := range Problems(err) {
+				if p.Field == "ssh" && strings.Contains(p.Error(), "nobody could log in by it") {
+					sshProblem = true
+				}
+			}
+			if sshProblem == tc.wantOK {
+				t.Errorf("Validate = %v; want SSH login possible = %t", err, tc.wantOK)
+			}
+			// With SSH off, the SSH check says nothing.
+			off := false
+			a.SSH.Enable = &off
+			for _, p := range Problems(a.Validate(nil)) {
+				if p.Field == "ssh" {
+					t.Errorf("SSH off: %v", p)
+				}
+			}
+		})
+	}
+}
+
+// TestSudoWithoutPassword: an admin (in wheel) without a usable password gets
+// security.sudo.wheelNeedsPassword = false; with a password, sudo asks for it.
+func TestSudoWithoutPassword(t *testing.T) {
+	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC0/3/AsQp5CvKlxPyQoGVM2+WDfk3H+Ri/Wd3FN83hk ops@example.org"
+	for _, tc := range []struct {
+		hash   string
+		nopass bool
+	}{{"", true}, {"!", true}, {"*", true}, {"$6$xennixexample$At1Pf.lHeGS3kYRtbgMK/h2dk8lCP.3BuTnJoa7OFhcch/wApbUbf2/DmJfad/Oa81k2Ihb527r7rIJ3UyMEy0", false}} {
+		a, r, _ := examplePlan(t, "uefi-ext4-dhcp", PlanOptions{Inputs: testInputs, HostModules: testModules})
+		a.Users.Admin = Account{Name: "ops", HashedPassword: tc.hash, SSHKeys: []string{key}}
+		p, err := NewPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var settings string
+		for _, f := range p.Files() {
+			if strings.HasSuffix(f.Path, "/settings.nix") {
+				settings = string(f.Data)
+			}
+		}
+		if got := strings.Contains(settings, "security.sudo.wheelNeedsPassword = false;"); got != tc.nopass {
+			t.Errorf("admin hash %q: wheelNeedsPassword = false is %t in settings.nix, want %t", tc.hash, got, tc.nopass)
+		}
+		if tc.hash != "" && tc.hash != "!" && tc.hash != "*" && (!strings.Contains(settings, `hashedPasswordFile = "/var/lib/xennix/secrets/ops.hash";`) || strings.Contains(settings, tc.hash)) {
+			t.Errorf("admin password not by file:\n%s", settings)
+		}
+		if (tc.hash == "!" || tc.hash == "*") && !strings.Contains(settings, `hashedPassword = "`+tc.hash+`";`) {
+			t.Errorf("a locked admin is not locked:\n%s", settings)
+		}
+	}
+}
+
+// TestImpermanentPasswordFile: with impermanence the password file is on the persistent
+// filesystem (mounted in the initrd), where activation can read it before the bind mounts.
+func TestImpermanentPasswordFile(t *testing.T) {
+	a, r, _ := examplePlan(t, "zfs-mirror-impermanence", PlanOptions{Inputs: testInputs, HostModules: testModules})
+	a.Users.Root.HashedPassword = "$6$xennixexample$At1Pf.lHeGS3kYRtbgMK/h2dk8lCP.3BuTnJoa7OFhcch/wApbUbf2/DmJfad/Oa81k2Ihb527r7rIJ3UyMEy0"
+	p, err := NewPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range p.Files() {
+		if f.Path == "/mnt/persist/var/lib/xennix/secrets/root.hash" && f.Mode == 0o600 && f.Secret {
+			found = true
+		}
+		if strings.HasSuffix(f.Path, "/settings.nix") {
+			if !strings.Contains(string(f.Data), `hashedPasswordFile = "/persist/var/lib/xennix/secrets/root.hash";`) ||
+				!strings.Contains(string(f.Data), `"/persist".neededForBoot = true;`) {
+				t.Errorf("settings.nix:\n%s", f.Data)
+			}
+		}
+	}
+	if !found {
+		t.Error("no root-only password file under /mnt/persist")
+	}
+}
