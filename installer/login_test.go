@@ -113,3 +113,42 @@ func TestImpermanentPasswordFile(t *testing.T) {
 		t.Error("no root-only password file under /mnt/persist")
 	}
 }
+
+// TestFirstBootBounds: a first-boot command over MaxFirstBootCommand, and a command given
+// twice (each runs once, known by its text), are refused naming the entry.
+func TestFirstBootBounds(t *testing.T) {
+	cases := []struct {
+		cmds  []string
+		field string
+		text  string
+	}{
+		{[]string{strings.Repeat("x", MaxFirstBootCommand+1)}, "install.first_boot[0]", "at most 65536"},
+		{[]string{"true", strings.Repeat("y", 128<<10)}, "install.first_boot[1]", "131072 bytes"},
+		{[]string{"echo a", "echo b", "echo a"}, "install.first_boot[2]", "the same command as install.first_boot[0]"},
+		{[]string{" \t\n"}, "install.first_boot[0]", "empty command"},
+		{[]string{strings.Repeat("z", MaxFirstBootCommand)}, "", ""},
+	}
+	for _, tc := range cases {
+		a := Defaults(nil)
+		a.Host.Hostname = "xen-01"
+		a.Disks.IDs = []string{"/dev/disk/by-id/nvme-eui.0001"}
+		a.Users.Root.SSHKeys = []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC0/3/AsQp5CvKlxPyQoGVM2+WDfk3H+Ri/Wd3FN83hk ops@example.org"}
+		a.Install.FirstBoot = tc.cmds
+		err := a.Validate(nil)
+		if tc.field == "" {
+			if err != nil {
+				t.Errorf("%d bytes: %v, want it accepted", len(tc.cmds[0]), err)
+			}
+			continue
+		}
+		found := false
+		for _, p := range Problems(err) {
+			if p.Field == tc.field && strings.Contains(p.Error(), tc.text) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("Validate = %v, want %s: %q", err, tc.field, tc.text)
+		}
+	}
+}

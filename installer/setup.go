@@ -266,6 +266,10 @@ func Activation(old, next Answers) (RebuildMode, []string) {
 	return RebuildSwitch, nil
 }
 
+// RebuildTimeout bounds nixos-rebuild in Apply: like nixos-install it may build and download
+// a whole system.
+const RebuildTimeout = NixosInstallTimeout
+
 // ApplyResult says what Apply did.
 type ApplyResult struct {
 	Changes []Change
@@ -316,7 +320,12 @@ func (h InstalledHost) Apply(ctx context.Context, next Answers, writeAnswers boo
 		}
 	}
 	argv := []string{"nixos-rebuild", string(mode), "--flake", "/etc/nixos#" + next.Host.Hostname}
-	out, err := runner.Run(ctx, argv)
+	rctx, cancel := context.WithTimeoutCause(ctx, RebuildTimeout, ErrTimeout)
+	defer cancel()
+	out, err := runner.Run(rctx, argv)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(rctx), ErrTimeout) {
+		err = fmt.Errorf("nixos-rebuild %w after %s", ErrTimeout, RebuildTimeout)
+	}
 	res.Output = out
 	if err != nil {
 		if rerr := restore(); rerr != nil {

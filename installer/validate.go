@@ -582,6 +582,10 @@ func hasPassword(a Account) bool {
 	return a.HashedPassword != "" && a.HashedPassword != "!" && a.HashedPassword != "*"
 }
 
+// MaxFirstBootCommand bounds one first-boot command, in bytes: far more than a command line
+// needs, well under what settings.nix and the journal handle comfortably.
+const MaxFirstBootCommand = 64 << 10
+
 // SSHEnabled reports whether the SSH server runs (default true).
 func (a Answers) SSHEnabled() bool { return a.SSH.Enable == nil || *a.SSH.Enable }
 
@@ -597,8 +601,15 @@ func (v *validator) install() {
 		}
 	}
 	for i, c := range in.FirstBoot {
-		if strings.TrimSpace(c) == "" {
-			v.bad(fmt.Sprintf("install.first_boot[%d]", i), "empty command")
+		f := fmt.Sprintf("install.first_boot[%d]", i)
+		switch {
+		case strings.TrimSpace(c) == "":
+			v.bad(f, "empty command")
+		case len(c) > MaxFirstBootCommand:
+			v.bad(f, "%d bytes; a first-boot command may have at most %d (put a longer script in a file, e.g. with environment.etc in configuration.nix, and run that)", len(c), MaxFirstBootCommand)
+		case slices.Index(in.FirstBoot, c) < i:
+			// Each command runs once, known by its text (first-boot.nix): a second copy never would.
+			v.bad(f, "the same command as install.first_boot[%d]: each command runs once", slices.Index(in.FirstBoot, c))
 		}
 	}
 	for i, p := range in.ExtraPackages {

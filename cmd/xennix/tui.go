@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 
@@ -90,6 +91,8 @@ func interactiveOptions(f installFlags, rep hwdetect.Report, base installer.Answ
 	}
 	if !f.dryRun {
 		o.Reboot = func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
 			_, err := installer.ExecRunner{}.Run(ctx, []string{"systemctl", "reboot"})
 			return err
 		}
