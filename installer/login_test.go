@@ -152,3 +152,30 @@ func TestFirstBootBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestSavedAnswersDropWebhookCredentials: the host's saved answers (in the flake directory,
+// hence in the store) keep a plain webhook URL but not one that carries credentials.
+func TestSavedAnswersDropWebhookCredentials(t *testing.T) {
+	for hook, keep := range map[string]bool{
+		"https://deploy.example.org/xennix/events":                true,
+		"https://ops:s3cret@deploy.example.org/xennix/events":     false,
+		"https://deploy.example.org/xennix/events?token=abcdef12": false,
+	} {
+		a, r, _ := examplePlan(t, "lvm-thinpool-bond-vlan", PlanOptions{Inputs: testInputs, HostModules: testModules})
+		a.Install.Webhook = hook
+		p, err := NewPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range p.Files() {
+			if strings.HasSuffix(f.Path, "answers.yaml") {
+				if got := strings.Contains(string(f.Data), "webhook: "+hook); got != keep {
+					t.Errorf("%s in %s: %t, want %t", hook, f.Path, got, keep)
+				}
+				if strings.Contains(string(f.Data), "s3cret") || strings.Contains(string(f.Data), "abcdef12") {
+					t.Errorf("%s holds a webhook credential", f.Path)
+				}
+			}
+		}
+	}
+}

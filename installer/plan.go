@@ -126,6 +126,11 @@ func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
 	// answers.yaml is in the flake's directory, which goes into the world-readable store:
 	// password hashes stay out of it (and out of the applied record, so that a resume with a
 	// plaintext password is the same plan), in their own root-only files.
+	if record.Install.Webhook != "" && len(record.Secrets()) > 1 {
+		// Its credentials would reach the store with the flake directory; the webhook is
+		// the installer's, and xennix-setup never calls it.
+		record.Install.Webhook = ""
+	}
 	saved, err := record.withoutHashes().Marshal(
 		"yaml-language-server: $schema="+SchemaID,
 		"The answers this host was installed with (secrets only as hashes). xennix-setup reads",

@@ -109,6 +109,11 @@ func installInteractive(ctx context.Context, req tui.InstallRequest, rep hwdetec
 	if b, err := req.Answers.Marshal("answers of an interactive install (secrets only as hashes)"); err == nil {
 		_ = installer.WriteFileAtomic(filepath.Join(work, "answers.yaml"), b, 0o600)
 	}
+	if !dryRun && req.Answers.Storage.Encryption.PassphraseFile == tui.KeyFile {
+		// The TUI wrote the passphrase just before; disko's step removes it (Scrub), and so
+		// does the end of an install that stopped before disko. A retry writes it again.
+		defer os.Remove(filepath.Join(root, tui.KeyFile))
+	}
 	log, closer, err := installer.NewLog(logPath, req.Answers.Secrets()...)
 	if err != nil {
 		return res, err
