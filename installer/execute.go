@@ -254,6 +254,15 @@ func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
 			}
 			continue
 		}
+		if err := ctx.Err(); err != nil {
+			// Interrupted between steps: nothing of this one is started.
+			err = interrupted(ctx, err)
+			st.Failed, st.Error = s.Name, err.Error()
+			if serr := save(); serr != nil {
+				o.Log.Error("write install state", "error", serr.Error())
+			}
+			return &StepError{Step: s.Name, Err: err}
+		}
 		ev.Kind = StepStarted
 		emit(ev)
 		start := o.Now()

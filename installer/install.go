@@ -315,8 +315,8 @@ func (in *Installer) webhookHook(ctx context.Context, s Step) error {
 // event, host, plan summary, hardware report and, for failures, the error.
 func (in *Installer) Notify(ctx context.Context, event string, failure error) error {
 	in.defaults()
-	url := in.Answers.Install.Webhook
-	if url == "" {
+	hook := in.Answers.Install.Webhook
+	if hook == "" {
 		return nil
 	}
 	body := map[string]any{
@@ -334,23 +334,23 @@ func (in *Installer) Notify(ctx context.Context, event string, failure error) er
 		return err
 	}
 	if in.DryRun {
-		fmt.Fprintf(in.Out, "would POST %s event to %s (%d bytes)\n", event, redactURL(url), len(b))
+		fmt.Fprintf(in.Out, "would POST %s event to %s (%d bytes)\n", event, redactURL(hook), len(b))
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook, bytes.NewReader(b))
 	if err != nil {
 		return fmt.Errorf("webhook: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := in.HTTPClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook %s: %w", redactURL(url), redactErr(err))
+		return fmt.Errorf("webhook %s: %w", redactURL(hook), redactErr(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook %s: %s", redactURL(url), resp.Status)
+		return fmt.Errorf("webhook %s: %s", redactURL(hook), resp.Status)
 	}
 	return nil
 }

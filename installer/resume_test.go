@@ -348,3 +348,23 @@ func TestPassphraseScrubbed(t *testing.T) {
 type runnerFunc func(ctx context.Context, argv []string) ([]byte, error)
 
 func (f runnerFunc) Run(ctx context.Context, argv []string) ([]byte, error) { return f(ctx, argv) }
+
+// TestInterruptBetweenSteps: after an interrupt no further step starts, not even one that
+// only writes files.
+func TestInterruptBetweenSteps(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := Plan{Steps: []Step{
+		{Name: "first", Commands: [][]string{{"true"}}},
+		{Name: "write", Files: []File{{Path: "/tmp/xennix/disko.nix", Data: []byte("{ }\n")}}},
+	}}
+	err := Execute(ctx, p, runnerFunc(func(context.Context, []string) ([]byte, error) { cancel(); return nil, nil }),
+		ExecOptions{StateFile: filepath.Join(dir, "s.json"), Root: dir})
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != "write" || !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("Execute = %v, want step write interrupted", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tmp/xennix/disko.nix")); err == nil {
+		t.Error("a step started after the interrupt")
+	}
+}
