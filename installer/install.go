@@ -57,8 +57,8 @@ type Installer struct {
 	LogPath string
 	// Out receives what a dry run would have done.
 	Out io.Writer
-	// PassphraseLater: the encryption passphrase is not in its file yet because the caller
-	// writes it only just before disko (the TUI), or never (its dry run).
+	// PassphraseLater: the encryption passphrase is not in its file, and need not be: the
+	// TUI's dry run holds the passphrase it took in memory and never writes it.
 	PassphraseLater bool
 
 	// Seams to the machine, each with a production default.
