@@ -14,6 +14,7 @@
   imports = [
     ./xen.nix
     ./boot.nix
+    ./esp-mirror.nix
     ./storage.nix
     ./impermanence.nix
     ./profile.nix

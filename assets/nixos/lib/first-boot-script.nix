@@ -1,5 +1,5 @@
 # The text of the xennix-first-boot script (first-boot.nix), from builtins only so that tests
-# can evaluate and run it without nixpkgs (installer/firstboot_test.go does).
+# can evaluate and run it without nixpkgs (assets/firstboot_test.go does).
 #
 # Each command runs once: after it succeeds, a marker named by the SHA-256 of its text is
 # written under stateDir/first-boot/, and a command whose marker exists is skipped. So a
