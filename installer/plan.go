@@ -133,8 +133,9 @@ func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
 	}
 	saved, err := record.withoutHashes().Marshal(
 		"yaml-language-server: $schema="+SchemaID,
-		"The answers this host was installed with (secrets only as hashes). xennix-setup reads",
-		"and rewrites this file; `xennix install --answers` installs an identical machine.",
+		"The answers this host was installed with. xennix-setup reads and rewrites this file;",
+		"`xennix install --answers` installs an identical machine. No secrets: password hashes",
+		"are in "+SecretsDir+" (root only; this directory is copied into the Nix store).",
 	)
 	if err != nil {
 		return Plan{}, err

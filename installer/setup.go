@@ -142,7 +142,8 @@ func (h InstalledHost) Render(a Answers, writeAnswers bool) (map[string][]byte, 
 	}
 	if writeAnswers || h.SecretInAnswers {
 		b, err := a.withoutHashes().Marshal("yaml-language-server: $schema="+SchemaID,
-			"The answers of this host (secrets only as hashes), rewritten by xennix-setup.")
+			"The answers of this host, rewritten by xennix-setup. No secrets: password hashes are in",
+			SecretsDir+" (a password: given here is hashed into it at the next apply).")
 		if err != nil {
 			return nil, err
 		}
