@@ -91,26 +91,30 @@ func TestSudoWithoutPassword(t *testing.T) {
 // TestImpermanentPasswordFile: with impermanence the password file is on the persistent
 // filesystem (mounted in the initrd), where activation can read it before the bind mounts.
 func TestImpermanentPasswordFile(t *testing.T) {
-	a, r, _ := examplePlan(t, "zfs-mirror-impermanence", PlanOptions{Inputs: testInputs, HostModules: testModules})
-	a.Users.Root.HashedPassword = "$6$xennixexample$At1Pf.lHeGS3kYRtbgMK/h2dk8lCP.3BuTnJoa7OFhcch/wApbUbf2/DmJfad/Oa81k2Ihb527r7rIJ3UyMEy0"
-	p, err := NewPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for _, f := range p.Files() {
-		if f.Path == "/mnt/persist/var/lib/xennix/secrets/root.hash" && f.Mode == 0o600 && f.Secret {
-			found = true
-		}
-		if strings.HasSuffix(f.Path, "/settings.nix") {
-			if !strings.Contains(string(f.Data), `hashedPasswordFile = "/persist/var/lib/xennix/secrets/root.hash";`) ||
-				!strings.Contains(string(f.Data), `"/persist".neededForBoot = true;`) {
-				t.Errorf("settings.nix:\n%s", f.Data)
+	for _, name := range []string{"btrfs-impermanence", "tmpfs-root", "zfs-mirror-impermanence"} {
+		t.Run(name, func(t *testing.T) {
+			a, r, _ := examplePlan(t, name, PlanOptions{Inputs: testInputs, HostModules: testModules})
+			a.Users.Root.HashedPassword = "$6$xennixexample$At1Pf.lHeGS3kYRtbgMK/h2dk8lCP.3BuTnJoa7OFhcch/wApbUbf2/DmJfad/Oa81k2Ihb527r7rIJ3UyMEy0"
+			p, err := NewPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-	}
-	if !found {
-		t.Error("no root-only password file under /mnt/persist")
+			found := false
+			for _, f := range p.Files() {
+				if f.Path == "/mnt/persist/var/lib/xennix/secrets/root.hash" && f.Mode == 0o600 && f.Secret {
+					found = true
+				}
+				if strings.HasSuffix(f.Path, "/settings.nix") {
+					if !strings.Contains(string(f.Data), `hashedPasswordFile = "/persist/var/lib/xennix/secrets/root.hash";`) ||
+						!strings.Contains(string(f.Data), `"/persist".neededForBoot = true;`) {
+						t.Errorf("settings.nix:\n%s", f.Data)
+					}
+				}
+			}
+			if !found {
+				t.Error("no root-only password file under /mnt/persist")
+			}
+		})
 	}
 }
 
