@@ -106,7 +106,7 @@ func ParseLocation(s string) (Location, error) {
 			}
 		}
 		if !filepath.IsAbs(rest) {
-			return Location{}, fmt.Errorf("%q: want an absolute path after file:", s)
+			return Location{}, fmt.Errorf("%q: want an absolute path after \"file:\"", s)
 		}
 		return Location{Path: filepath.Clean(rest)}, nil
 	}
@@ -372,9 +372,7 @@ func splitCmdline(s string) []param {
 			p.key, p.value, p.hasValue = tok[:equals], tok[equals+1:], true
 			if strings.HasPrefix(p.value, `"`) {
 				p.value = p.value[1:]
-				if strings.HasSuffix(p.value, `"`) {
-					p.value = p.value[:len(p.value)-1]
-				}
+				p.value = strings.TrimSuffix(p.value, `"`)
 				valueUnquoted = true
 			}
 		}
