@@ -183,3 +183,48 @@ func TestSavedAnswersDropWebhookCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestSetupValidatesAgainstMachine: xennix-setup's Changes refuses an uplink the machine
+// lacks, and still works on a host whose installed disk the scan no longer finds by its
+// recorded name (the layout cannot change there anyway).
+func TestSetupValidatesAgainstMachine(t *testing.T) {
+	root, rep := installedTree(t, "bios-limine-static")
+	h, err := LoadHost(root, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := h.Answers
+	bad.Network.Uplinks = []string{"eth9"}
+	_, err = h.Changes(bad, true)
+	found := false
+	for _, p := range Problems(err) {
+		if p.Field == "network.uplinks[0]" && strings.Contains(p.Error(), "no network interface eth9") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("Changes(uplink eth9) = %v, want it refused naming network.uplinks[0]", err)
+	}
+	// Without the hardware, only the form is checked: the same answers pass.
+	noHW := h
+	noHW.Report = nil
+	if _, err := noHW.Changes(bad, true); err != nil {
+		t.Errorf("without hardware: %v", err)
+	}
+	// The disk's by-id name changed: a network edit still applies.
+	moved := *rep
+	moved.Disks = nil
+	for _, d := range rep.Disks {
+		d.ByID, d.ByIDLinks = "/dev/disk/by-id/wwn-0xrenamed", []string{"/dev/disk/by-id/wwn-0xrenamed"}
+		moved.Disks = append(moved.Disks, d)
+	}
+	hm, err := LoadHost(root, &moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := hm.Answers
+	next.Network.DNS = nil
+	if _, err := hm.Changes(next, true); err != nil {
+		t.Errorf("Changes on a host whose disk was renamed: %v", err)
+	}
+}
