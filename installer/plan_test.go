@@ -74,6 +74,10 @@ func fixtureMachine(example string) hwdetect.Report {
 		r.IOMMU = hwdetect.IOMMU{Source: "sysfs", Groups: 0}
 		r.Disks = []hwdetect.Disk{disk("sda", "/dev/disk/by-id/ata-Samsung_SSD_870_EVO_500GB_S62ANZ0R123456", "Samsung SSD 870 EVO 500GB", "S62ANZ0R123456", "sata", 465*GiB, false), usb}
 	case "lvm-thinpool-bond-vlan", "guests-thinpool":
+		if example == "guests-thinpool" {
+			// The GPU's audio function, free for a second guest.
+			r.PCI = append(r.PCI, hwdetect.PCIDevice{Address: "0000:41:00.1", Class: "040300", ClassName: "Audio device", VendorID: "10de", DeviceID: "1aef", Driver: "snd_hda_intel", IOMMUGroup: 20})
+		}
 		r.Disks = []hwdetect.Disk{
 			disk("sda", "/dev/disk/by-id/ata-INTEL_SSDSC2KB480G8_PHYF000000AA480BGN", "INTEL SSDSC2KB480G8", "PHYF000000AA480BGN", "sata", 447*GiB, false),
 			disk("sdb", "/dev/disk/by-id/ata-INTEL_SSDSC2KB960G8_PHYF000000BB960CGN", "INTEL SSDSC2KB960G8", "PHYF000000BB960CGN", "sata", 894*GiB, false),

@@ -120,3 +120,28 @@ func TestSetupRefusesDeclaredGuest(t *testing.T) {
 		t.Errorf("problems = %v", p)
 	}
 }
+
+// TestSetupGuestPCIAfterReboot: a guest given a device dom0 does not hide yet hides it from
+// the next boot: the change becomes the boot default, and says why.
+func TestSetupGuestPCIAfterReboot(t *testing.T) {
+	root, rep := installedTree(t, "guests-thinpool")
+	h, err := LoadHost(root, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := h.Answers
+	next.Guests = append(next.Guests, Guest{Name: "audio", Kind: guests.KindImage, Memory: GiB,
+		Disks: []GuestDisk{{Target: "/var/lib/xen/images/audio.img"}}, PCI: []guests.PCIAddress{{Bus: 0x41, Function: 1}}})
+	run := &rebuildRunner{}
+	res, err := h.Apply(context.Background(), next, false, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Mode != RebuildBoot || strings.Join(res.Why, ", ") != "PCI passthrough" {
+		t.Errorf("Apply mode %s why %q, want boot because of PCI passthrough", res.Mode, res.Why)
+	}
+	b, _ := os.ReadFile(filepath.Join(root, "etc/nixos", SettingsFile))
+	if !strings.Contains(string(b), `passthrough = [ "0000:41:00.0" "0000:41:00.1" ];`) {
+		t.Errorf("settings.nix does not hide both devices:\n%s", b)
+	}
+}

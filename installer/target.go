@@ -365,9 +365,7 @@ func (a Answers) settingsNix(r *hwdetect.Report, im disko.Implied) ([]byte, erro
 
 	users := nixexpr.NewAttrs()
 	root := nixexpr.NewAttrs()
-	if h := a.Users.Root.HashedPassword; h != "" {
-		root.Set("hashedPassword", nixexpr.String(h))
-	}
+	a.setPassword(root, "root", a.Users.Root)
 	if len(a.Users.Root.SSHKeys) > 0 {
 		root.SetDotted("openssh.authorizedKeys.keys", nixexpr.Strings(a.Users.Root.SSHKeys...))
 	}
@@ -378,13 +376,15 @@ func (a Answers) settingsNix(r *hwdetect.Report, im disko.Implied) ([]byte, erro
 		u := nixexpr.NewAttrs().
 			Set("isNormalUser", nixexpr.Bool(true)).
 			Set("extraGroups", nixexpr.Strings("wheel"))
-		if ad.HashedPassword != "" {
-			u.Set("hashedPassword", nixexpr.String(ad.HashedPassword))
-		}
+		a.setPassword(u, ad.Name, ad)
 		if len(ad.SSHKeys) > 0 {
 			u.SetDotted("openssh.authorizedKeys.keys", nixexpr.Strings(ad.SSHKeys...))
 		}
 		users.Set(ad.Name, u)
+		if !hasPassword(ad) {
+			// sudo would ask the admin for a password it does not have (sudo.nix).
+			s.SetDotted("security.sudo.wheelNeedsPassword", nixexpr.Bool(false))
+		}
 	}
 	s.SetDotted("users.users", users)
 	if a.Impermanence.Preset != "" && a.Impermanence.Preset != ImpermanenceNone {

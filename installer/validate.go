@@ -588,15 +588,34 @@ func (v *validator) users() {
 	if !v.asked("users") && !hasLogin(u.Root) && !hasLogin(u.Admin) {
 		v.bad("users", "neither root nor an admin user has a password or an SSH key: nobody could log in")
 	}
-	if v.a.SSHEnabled() && v.a.SSH.RootLogin != "no" && len(u.Root.SSHKeys) == 0 && !v.a.SSH.PasswordAuth && !hasLogin(u.Admin) && !v.asked("users") {
-		v.bad("ssh", "SSH is on but nobody could log in by it: add users.root.ssh_keys or an admin user, or set ssh.password_auth")
+	if v.a.SSHEnabled() && !v.asked("users") && !v.a.canSSH(u.Root, true) && !v.a.canSSH(u.Admin, false) {
+		v.bad("ssh", "SSH is on but nobody could log in by it (PermitRootLogin %s, PasswordAuthentication %t): add ssh_keys to users.root or users.admin, or set ssh.password_auth with a password", v.a.SSH.RootLogin, v.a.SSH.PasswordAuth)
 	}
 }
 
-func hasLogin(a Account) bool {
-	pw := a.HashedPassword != "" && a.HashedPassword != "!" && a.HashedPassword != "*"
-	return pw || len(a.SSHKeys) > 0
+// canSSH reports whether an account could log in through the generated sshd: with a key
+// (root only unless PermitRootLogin is no), or with a password only when
+// PasswordAuthentication is on (root only with PermitRootLogin yes).
+func (a Answers) canSSH(acc Account, root bool) bool {
+	if root && a.SSH.RootLogin == "no" || !root && acc.Name == "" {
+		return false
+	}
+	if len(acc.SSHKeys) > 0 {
+		return true
+	}
+	return hasPassword(acc) && a.SSH.PasswordAuth && (!root || a.SSH.RootLogin == "yes")
 }
+
+func hasLogin(a Account) bool { return hasPassword(a) || len(a.SSHKeys) > 0 }
+
+// hasPassword reports whether the account has a usable password ("!" and "*" lock it).
+func hasPassword(a Account) bool {
+	return a.HashedPassword != "" && a.HashedPassword != "!" && a.HashedPassword != "*"
+}
+
+// MaxFirstBootCommand bounds one first-boot command, in bytes: far more than a command line
+// needs, well under what settings.nix and the journal handle comfortably.
+const MaxFirstBootCommand = 64 << 10
 
 // SSHEnabled reports whether the SSH server runs (default true).
 func (a Answers) SSHEnabled() bool { return a.SSH.Enable == nil || *a.SSH.Enable }
@@ -613,12 +632,18 @@ func (v *validator) install() {
 		}
 	}
 	for i, c := range in.FirstBoot {
+		f := fmt.Sprintf("install.first_boot[%d]", i)
 		switch {
 		case strings.TrimSpace(c) == "":
-			v.bad(fmt.Sprintf("install.first_boot[%d]", i), "empty command")
+			v.bad(f, "empty command")
 		case strings.ContainsRune(c, 0):
 			// A NUL cannot be in a Nix string, a shell script or a command line.
-			v.bad(fmt.Sprintf("install.first_boot[%d]", i), "contains a NUL byte")
+			v.bad(f, "contains a NUL byte")
+		case len(c) > MaxFirstBootCommand:
+			v.bad(f, "%d bytes; a first-boot command may have at most %d (put a longer script in a file, e.g. with environment.etc in configuration.nix, and run that)", len(c), MaxFirstBootCommand)
+		case slices.Index(in.FirstBoot, c) < i:
+			// Each command runs once, known by its text (first-boot.nix): a second copy never would.
+			v.bad(f, "the same command as install.first_boot[%d]: each command runs once", slices.Index(in.FirstBoot, c))
 		}
 	}
 	for i, p := range in.ExtraPackages {
