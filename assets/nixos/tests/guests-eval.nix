@@ -14,6 +14,14 @@
   mode ? "shim",
   # One of `refused` below: evaluate only its cfgs, which must throw (the writer's refusal).
   refuse ? null,
+  # A host's generated xennix/guests.nix (the installer's output, installer/render_guests.go):
+  # evaluate only it, with the PCI devices its settings.nix hides and its guest storage.
+  file ? null,
+  passthrough ? [ ],
+  storage ? {
+    kind = "directory";
+    path = "/var/lib/xen/images";
+  },
 }:
 let
   shim = import ./lib-shim.nix;
@@ -399,7 +407,17 @@ let
         }
     );
 in
-if refuse == null then
+if file != null then
+  evalHost "generated" {
+    imports = [ file ];
+    xennix.xen.passthrough = passthrough;
+    xennix.storage.guests = {
+      thinPool = null;
+      zvolParent = null;
+    }
+    // storage;
+  }
+else if refuse == null then
   lib.mapAttrs evalHost hosts
 else
   (evalHost refuse refused.${refuse}).cfgs
