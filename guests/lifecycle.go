@@ -36,6 +36,23 @@ const (
 	ActionShutdown Action = "shutdown"
 )
 
+// Done is what an operator is told once a succeeded: "started", "stopped", ...
+func (a Action) Done() string {
+	switch a {
+	case ActionStart:
+		return "started"
+	case ActionStop:
+		return "stopped"
+	case ActionRestart:
+		return "restarted"
+	case ActionReboot:
+		return "rebooting"
+	case ActionShutdown:
+		return "shut down"
+	}
+	return string(a) + " done"
+}
+
 // Argv returns the command that performs a on the guest name of entry e.
 func (a Action) Argv(name string, e Entry) ([]string, error) {
 	switch a {
@@ -61,7 +78,7 @@ func lookup(ctx context.Context, r Runner, m Manifest, name string) (Entry, erro
 	if _, ok := doms[name]; ok {
 		return Entry{}, fmt.Errorf("%s: %w", name, ErrUnmanaged)
 	}
-	return Entry{}, fmt.Errorf("%s: %w (not in %s, not running)", name, ErrNoGuest, ManifestPath)
+	return Entry{}, fmt.Errorf("%s: %w (not in /%s, not running)", name, ErrNoGuest, ManifestPath)
 }
 
 // Do performs a on the guest name, which must be in the manifest: an unmanaged domain is
@@ -75,7 +92,7 @@ func Do(ctx context.Context, r Runner, m Manifest, a Action, name string) error 
 	if err != nil {
 		return err
 	}
-	if _, err := r.Run(ctx, argv); err != nil {
+	if _, err := run(ctx, r, argv); err != nil {
 		return fmt.Errorf("%s %s: %w", a, name, err)
 	}
 	return nil
@@ -127,7 +144,7 @@ func Console(ctx context.Context, r Runner, m Manifest, name string, serial bool
 	if serial {
 		argv = append(argv, "-t", "serial")
 	}
-	if _, err := r.Run(ctx, append(argv, name)); err != nil {
+	if _, err := run(ctx, r, append(argv, name)); err != nil {
 		return fmt.Errorf("console %s: %w", name, err)
 	}
 	return nil
@@ -146,7 +163,7 @@ func SSH(ctx context.Context, r Runner, m Manifest, name string, args []string) 
 		return err
 	}
 	argv := append([]string{"ssh", "root@" + addr.String()}, args...)
-	if _, err := r.Run(ctx, argv); err != nil {
+	if _, err := run(ctx, r, argv); err != nil {
 		return fmt.Errorf("ssh %s: %w", name, err)
 	}
 	return nil
@@ -164,7 +181,7 @@ func address(ctx context.Context, r Runner, name string, e Entry) (netip.Addr, e
 		}
 		return p.Addr(), nil
 	}
-	out, err := r.Run(ctx, []string{"ip", "neigh", "show", "dev", nic.Bridge})
+	out, err := run(ctx, r, []string{"ip", "neigh", "show", "dev", nic.Bridge})
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("ssh %s: %w", name, err)
 	}
@@ -232,4 +249,38 @@ func Diff(cur, next Manifest, running map[string]bool) []Change {
 		}
 	}
 	return out
+}
+
+// PurgeArgv is the command that deletes a guest's volume, by where the module created it
+// (assets/nixos/guests/default.nix, volumePath): a zvol, a thin LV, or a sparse file. Disks
+// that are not volumes (existing targets, the store image, ISOs) are never deleted: ok is
+// false for them.
+func PurgeArgv(d ManifestDisk) (argv []string, ok bool) {
+	if d.Volume == nil || d.Role != "disk" || !strings.HasPrefix(d.Target, "/") {
+		return nil, false
+	}
+	switch {
+	case strings.HasPrefix(d.Target, "/dev/zvol/"):
+		return []string{"zfs", "destroy", strings.TrimPrefix(d.Target, "/dev/zvol/")}, true
+	case strings.HasPrefix(d.Target, "/dev/"):
+		return []string{"lvremove", "-y", strings.TrimPrefix(d.Target, "/dev/")}, true
+	}
+	return []string{"rm", "-f", "--", d.Target}, true
+}
+
+// Purge deletes the volumes of a removed guest (its entry in the manifest before removal),
+// after the switch has stopped it. It returns the volumes deleted.
+func Purge(ctx context.Context, r Runner, e Entry) ([]string, error) {
+	var done []string
+	for _, d := range e.Disks {
+		argv, ok := PurgeArgv(d)
+		if !ok {
+			continue
+		}
+		if _, err := run(ctx, r, argv); err != nil {
+			return done, fmt.Errorf("delete the volume %s: %w", d.Target, err)
+		}
+		done = append(done, d.Target)
+	}
+	return done, nil
 }

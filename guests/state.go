@@ -20,6 +20,21 @@ type Runner interface {
 	Run(ctx context.Context, argv []string) ([]byte, error)
 }
 
+// run runs argv through r; a failure carries the last lines of the command's output.
+func run(ctx context.Context, r Runner, argv []string) ([]byte, error) {
+	out, err := r.Run(ctx, argv)
+	if err != nil {
+		if t := strings.TrimSpace(string(out)); t != "" {
+			lines := strings.Split(t, "\n")
+			if len(lines) > 5 {
+				lines = lines[len(lines)-5:]
+			}
+			return out, fmt.Errorf("%w: %s", err, strings.Join(lines, "\n"))
+		}
+	}
+	return out, err
+}
+
 // Tier says who owns a guest.
 type Tier string
 
@@ -78,7 +93,7 @@ type Domain struct {
 // Domains asks xl for the running domains: `xl list` for their state, memory and vCPUs,
 // and `xl list -l` (JSON) for their UUIDs and MACs. Domain-0 is left out.
 func Domains(ctx context.Context, r Runner) (map[string]Domain, error) {
-	out, err := r.Run(ctx, []string{"xl", "list"})
+	out, err := run(ctx, r, []string{"xl", "list"})
 	if err != nil {
 		return nil, fmt.Errorf("list the domains: %w", err)
 	}
@@ -86,7 +101,7 @@ func Domains(ctx context.Context, r Runner) (map[string]Domain, error) {
 	if err != nil {
 		return nil, err
 	}
-	long, err := r.Run(ctx, []string{"xl", "list", "-l"})
+	long, err := run(ctx, r, []string{"xl", "list", "-l"})
 	if err != nil {
 		return nil, fmt.Errorf("list the domains: %w", err)
 	}
@@ -179,7 +194,7 @@ func UnitStates(ctx context.Context, r Runner, units []string) (map[string]strin
 		return states, nil
 	}
 	argv := append([]string{"systemctl", "show", "--property=Id,ActiveState", "--"}, units...)
-	out, err := r.Run(ctx, argv)
+	out, err := run(ctx, r, argv)
 	if err != nil {
 		return nil, fmt.Errorf("ask systemd for the guests' units: %w", err)
 	}

@@ -51,6 +51,8 @@ func (a Answers) Passthrough() []string {
 			add(p.String())
 		}
 	}
+	// Sorted, so that adding or reordering guests does not reorder the list.
+	sort.Strings(out)
 	return out
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -287,7 +288,7 @@ const (
 // generation becomes the boot default instead of being switched to.
 func Activation(old, next Answers) (RebuildMode, []string) {
 	var why []string
-	if !reflect.DeepEqual(old.Xen, next.Xen) || !reflect.DeepEqual(old.Passthrough(), next.Passthrough()) {
+	if !reflect.DeepEqual(old.Xen, next.Xen) || addsDevice(old.Passthrough(), next.Passthrough()) {
 		for _, f := range []struct {
 			name string
 			same bool
@@ -295,7 +296,10 @@ func Activation(old, next Answers) (RebuildMode, []string) {
 			{"dom0 memory", old.Xen.Dom0Memory == next.Xen.Dom0Memory && old.Xen.Dom0MaxMemory == next.Xen.Dom0MaxMemory},
 			{"dom0 vCPUs", old.Xen.Dom0VCPUs == next.Xen.Dom0VCPUs},
 			{"the Xen command line", reflect.DeepEqual(old.Xen.Cmdline, next.Xen.Cmdline) && old.Xen.IOMMU == next.Xen.IOMMU},
-			{"PCI passthrough", reflect.DeepEqual(old.Passthrough(), next.Passthrough())},
+			// xen.passthrough changed, or a guest needs a device not hidden yet. A device
+			// no longer needed by a removed guest stays with pciback until the next boot,
+			// which harms nothing: that removal is switched to, and the guest stopped, now.
+			{"PCI passthrough", reflect.DeepEqual(old.Xen.Passthrough, next.Xen.Passthrough) && !addsDevice(old.Passthrough(), next.Passthrough())},
 		} {
 			if !f.same {
 				why = append(why, f.name)
@@ -314,6 +318,16 @@ func Activation(old, next Answers) (RebuildMode, []string) {
 // RebuildTimeout bounds nixos-rebuild in Apply: like nixos-install it may build and download
 // a whole system.
 const RebuildTimeout = NixosInstallTimeout
+
+// addsDevice reports whether next hides a PCI device that old does not.
+func addsDevice(old, next []string) bool {
+	for _, d := range next {
+		if !slices.Contains(old, d) {
+			return true
+		}
+	}
+	return false
+}
 
 // ApplyResult says what Apply did.
 type ApplyResult struct {

@@ -100,6 +100,7 @@ installed host, changes its configuration later.`,
 		newVerifyCmd(),
 		newAnswersMediaCmd(),
 		newSetupCmd(),
+		newGuestCmd(),
 	)
 	return root
 }
