@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -274,4 +276,75 @@ func (h InstalledHost) stateVersion() string {
 		}
 	}
 	return stateVersion(nil)
+}
+
+// GuestEffects is what applying new answers does to the tool's guests, for a review
+// before the change: the guests the switch starts, restarts or stops, those it changes
+// without restarting them, and those that get their PCI devices only after a reboot.
+type GuestEffects struct {
+	Start, Restart, Stop, Stale []string
+	// AfterReboot names each guest with the devices it waits for ("win (0000:03:00.0)").
+	AfterReboot []string
+}
+
+// EffectsOnGuests compares the guests of old and next answers.
+func EffectsOnGuests(old, next Answers) GuestEffects {
+	var e GuestEffects
+	hidden := old.Passthrough()
+	for _, g := range next.Guests {
+		m := g.Model()
+		o, _, had := old.GuestByName(g.Name)
+		wasOn := had && boolOr(o.Enable, true)
+		switch {
+		case !m.Enable:
+			if wasOn {
+				e.Stop = append(e.Stop, g.Name)
+			}
+		case !wasOn:
+			if m.Autostart {
+				e.Start = append(e.Start, g.Name)
+			}
+		case !reflect.DeepEqual(o.Model(), m):
+			if m.RestartIfChanged {
+				e.Restart = append(e.Restart, g.Name)
+			} else {
+				e.Stale = append(e.Stale, g.Name)
+			}
+		}
+		var waits []string
+		for _, p := range m.PCI {
+			if !slices.Contains(hidden, p.String()) {
+				waits = append(waits, p.String())
+			}
+		}
+		if m.Enable && len(waits) > 0 {
+			e.AfterReboot = append(e.AfterReboot, g.Name+" ("+strings.Join(waits, ", ")+")")
+		}
+	}
+	for _, g := range old.Guests {
+		if _, _, ok := next.GuestByName(g.Name); !ok && boolOr(g.Enable, true) {
+			e.Stop = append(e.Stop, g.Name)
+		}
+	}
+	return e
+}
+
+// String is the review's summary, one line per kind of effect; "" when no guest is affected.
+func (e GuestEffects) String() string {
+	var b strings.Builder
+	for _, l := range []struct {
+		what  string
+		names []string
+	}{
+		{"will start", e.Start},
+		{"will restart", e.Restart},
+		{"will stop", e.Stop},
+		{"changed, not restarted (restart_if_changed is false: xennix guest apply)", e.Stale},
+		{"after reboot (PCI devices hidden from dom0 at the next boot)", e.AfterReboot},
+	} {
+		if len(l.names) > 0 {
+			fmt.Fprintf(&b, "guests %s: %s\n", l.what, strings.Join(l.names, ", "))
+		}
+	}
+	return b.String()
 }

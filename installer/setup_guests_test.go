@@ -145,3 +145,28 @@ func TestSetupGuestPCIAfterReboot(t *testing.T) {
 		t.Errorf("settings.nix does not hide both devices:\n%s", b)
 	}
 }
+
+func TestEffectsOnGuests(t *testing.T) {
+	off := false
+	old := Answers{Xen: Xen{Passthrough: []string{"0000:41:00.0"}}, Guests: []Guest{
+		{Name: "same", Memory: GiB}, {Name: "bigger", Memory: GiB}, {Name: "lazy", Memory: GiB, RestartIfChanged: &off},
+		{Name: "gone"}, {Name: "disabled"},
+	}}
+	next := Answers{Xen: old.Xen, Guests: []Guest{
+		{Name: "same", Memory: GiB}, {Name: "bigger", Memory: 2 * GiB}, {Name: "lazy", Memory: 2 * GiB, RestartIfChanged: &off},
+		{Name: "disabled", Enable: &off}, {Name: "new"}, {Name: "manual", Autostart: &off},
+		{Name: "gpu", Kind: guests.KindImage, PCI: []guests.PCIAddress{{Bus: 0x41}, {Bus: 0x42}}},
+	}}
+	got := EffectsOnGuests(old, next).String()
+	want := "guests will start: new, gpu\n" +
+		"guests will restart: bigger\n" +
+		"guests will stop: disabled, gone\n" +
+		"guests changed, not restarted (restart_if_changed is false: xennix guest apply): lazy\n" +
+		"guests after reboot (PCI devices hidden from dom0 at the next boot): gpu (0000:42:00.0)\n"
+	if got != want {
+		t.Errorf("EffectsOnGuests =\n%s\nwant\n%s", got, want)
+	}
+	if s := EffectsOnGuests(old, old).String(); s != "" {
+		t.Errorf("EffectsOnGuests(same) = %q, want nothing", s)
+	}
+}

@@ -430,6 +430,7 @@ func applyGuests(cmd *cobra.Command, h installer.InstalledHost, next installer.A
 		return nil
 	}
 	fmt.Fprint(w, installer.Diff(changes))
+	fmt.Fprint(w, installer.EffectsOnGuests(h.Applied, next))
 	mode, why := installer.Activation(h.Applied, next)
 	if dryRun {
 		fmt.Fprintf(w, "apply would run: nixos-rebuild %s%s\n", mode, because(why))

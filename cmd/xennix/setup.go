@@ -67,7 +67,7 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 						return "", err
 					}
 					mode, why := installer.Activation(h.Applied, next)
-					return installer.Diff(changes) + fmt.Sprintf("apply will run: nixos-rebuild %s%s\n", mode, because(why)), nil
+					return installer.Diff(changes) + installer.EffectsOnGuests(h.Applied, next).String() + fmt.Sprintf("apply will run: nixos-rebuild %s%s\n", mode, because(why)), nil
 				},
 				Apply: func(ctx context.Context, next installer.Answers) (string, error) {
 					res, err := h.Apply(ctx, next, true, installer.ExecRunner{})
@@ -120,6 +120,7 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 				return nil
 			}
 			fmt.Fprint(cmd.OutOrStdout(), installer.Diff(changes))
+			fmt.Fprint(cmd.OutOrStdout(), installer.EffectsOnGuests(h.Applied, next))
 			mode, why := installer.Activation(h.Applied, next)
 			fmt.Fprintf(cmd.OutOrStdout(), "apply would run: nixos-rebuild %s%s\n", mode, because(why))
 			return nil
