@@ -13,10 +13,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/xennix/xennix/guests"
+	"github.com/xennix/xennix/hwdetect"
 	"github.com/xennix/xennix/installer"
+	"github.com/xennix/xennix/installer/tui"
 )
 
 // guestRunner returns the runner the guest commands use: commands run with LC_ALL=C, or,
@@ -517,4 +520,71 @@ func printGuestProblems(w io.Writer, next installer.Answers, err error) error {
 	}
 	fmt.Fprintf(w, "%d problem(s)\n", len(problems))
 	return errSilent
+}
+
+// newSetupGuestsCmd is `xennix-setup guests`: the guests screens (list, add/edit form,
+// review), applied like xennix-setup's own.
+func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "guests",
+		Short: "List, add, edit and remove the guests xennix manages, on screen",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			h, _, err := loadHost(*f)
+			if err != nil {
+				return err
+			}
+			in, ok := cmd.InOrStdin().(*os.File)
+			if !ok || !term.IsTerminal(in.Fd()) {
+				return usageError{errors.New("xennix-setup guests needs a terminal; use 'xennix guest add|set|rm'")}
+			}
+			var declared []tui.DeclaredGuest
+			for _, n := range h.Manifest.Names() {
+				if e := h.Manifest.Guests[n]; h.Declared(n) {
+					declared = append(declared, tui.DeclaredGuest{Name: n, Kind: e.Kind, MemoryMiB: e.Memory, VCPUs: e.VCPUs})
+				}
+			}
+			var rep hwdetect.Report
+			if h.Report != nil {
+				rep = *h.Report
+			}
+			w := cmd.OutOrStdout()
+			var report string
+			_, err = tui.RunGuests(cmd.Context(), tui.GuestsOptions{
+				Declared: declared,
+				SetupOptions: tui.SetupOptions{
+					Report: rep, Answers: h.Answers, Input: in, Output: w,
+					Diff: func(next installer.Answers) (string, error) {
+						changes, err := h.Changes(next, true)
+						if err != nil || len(changes) == 0 {
+							return "", err
+						}
+						mode, why := installer.Activation(h.Applied, next)
+						return installer.Diff(changes) + fmt.Sprintf("apply will run: nixos-rebuild %s%s\n", mode, because(why)), nil
+					},
+					Apply: func(ctx context.Context, next installer.Answers) (string, error) {
+						res, err := h.Apply(ctx, next, true, guestRunner(cmd, false))
+						var b strings.Builder
+						if err != nil && len(res.Output) > 0 {
+							fmt.Fprintf(&b, "%s\n", tailLines(string(res.Output), 20))
+						}
+						for _, c := range res.Changes {
+							fmt.Fprintf(&b, "wrote /etc/nixos/%s (previous version kept as %s.prev)\n", c.Path, c.Path)
+						}
+						if err == nil && len(res.Changes) > 0 {
+							fmt.Fprintf(&b, "ran nixos-rebuild %s%s\n", res.Mode, because(res.Why))
+						}
+						report = b.String()
+						return report, err
+					},
+				},
+			})
+			fmt.Fprint(w, report)
+			if errors.Is(err, tui.ErrQuit) {
+				fmt.Fprintln(w, "xennix-setup: quit; nothing changed")
+				return errSilent
+			}
+			return err
+		},
+	}
 }

@@ -140,7 +140,7 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 	apply.Flags().DurationVar(&f.timeout, "timeout", 60*time.Second, "how long --try waits for the confirmation")
 	verify := newVerifyCmd()
 	verify.Short = "Check that this host is a working Xen dom0"
-	cmd.AddCommand(diff, apply, verify)
+	cmd.AddCommand(diff, apply, verify, newSetupGuestsCmd(&f))
 	return cmd
 }
 
