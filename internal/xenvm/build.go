@@ -1,6 +1,7 @@
 package xenvm
 
 import (
+	"bytes"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -54,13 +55,11 @@ func build(d debs, kpkg string, opts Options) (image, error) {
 	if err := copyPackage(t, common, "etc/xen"); err != nil {
 		return image{}, err
 	}
-	for _, p := range opts.Packages {
+	for _, p := range append([]string{"bash", "xenstore-utils"}, opts.Packages...) {
 		if err := copyPackage(t, d[p], "."); err != nil {
 			return image{}, err
 		}
 	}
-	// The guest kernel: a PV domU boots the same Debian kernel.
-	t.file("/guest/vmlinuz", img.kernel, 0o644)
 
 	ver := filepath.Base(mods[0])
 	modorder, err := os.ReadFile(filepath.Join(mods[0], "modules.order"))
@@ -76,6 +75,17 @@ func build(d debs, kpkg string, opts Options) (image, error) {
 	for _, m := range order {
 		t.file("/lib/modules/"+ver+"/"+m, filepath.Join(mods[0], m), 0o644)
 	}
+	// A PV guest boots the same Debian kernel, with a busybox initramfs of its own.
+	t.file("/guest/vmlinuz", img.kernel, 0o644)
+	guest, err := guestRoot(d, mods[0], ver, opts.Guest, depends)
+	if err != nil {
+		return image{}, err
+	}
+	var gb bytes.Buffer
+	if err := guest.writeCpio(&gb); err != nil {
+		return image{}, err
+	}
+	t.data("/guest/initrd.cpio", gb.Bytes(), 0o644)
 	moddep, err := modulesDep(order, depends)
 	if err != nil {
 		return image{}, err
@@ -136,6 +146,59 @@ func build(d debs, kpkg string, opts Options) (image, error) {
 	t.data("/init", []byte(strings.ReplaceAll(initScript, "@DAEMONS@", daemons)), 0o755)
 	return img, nil
 }
+
+// guestModules are what a PV guest needs for its disk and network (built as modules in
+// Debian's kernel).
+var guestModules = []string{"xen-netfront", "xen-blkfront"}
+
+// guestRoot is the root of a PV guest: busybox, the front-end modules, an /init that runs
+// g.Script and then waits for `xl shutdown` (the kernel's orderly poweroff runs
+// /sbin/poweroff, which here powers off at once).
+func guestRoot(d debs, mods, ver string, g Guest, depends func(string) ([]string, error)) (tree, error) {
+	t := tree{}
+	for _, l := range []string{"bin", "sbin", "lib", "lib64"} {
+		t.symlink("/"+l, "usr/"+l)
+	}
+	for _, dir := range []string{"/proc", "/sys", "/dev", "/run", "/tmp", "/usr/sbin"} {
+		t.mkdirAll(dir)
+	}
+	t.file("/usr/bin/busybox", filepath.Join(d["busybox-static"], "bin", "busybox"), 0o755)
+	modorder, err := os.ReadFile(filepath.Join(mods, "modules.order"))
+	if err != nil {
+		return nil, err
+	}
+	builtin, _ := os.ReadFile(filepath.Join(mods, "modules.builtin"))
+	order, err := moduleOrder(modorder, builtin, append(append([]string{}, guestModules...), g.Modules...), depends)
+	if err != nil {
+		return nil, fmt.Errorf("options.guest.modules: %w", err)
+	}
+	for _, m := range order {
+		t.file("/lib/modules/"+ver+"/"+m, filepath.Join(mods, m), 0o644)
+	}
+	t.data("/etc/modules", []byte(strings.Join(order, "\n")+"\n"), 0o644)
+	t.data("/usr/sbin/poweroff", []byte("#!/usr/bin/busybox sh\nexec /usr/bin/busybox poweroff -f\n"), 0o755)
+	script := g.Script
+	if script == "" {
+		script = "uname -r; ls /sys/class/net"
+	}
+	t.data("/guest.sh", []byte(script), 0o755)
+	t.data("/init", []byte(guestInit), 0o755)
+	return t, nil
+}
+
+// guestInit is a PV guest's /init. Its console (hvc0) is what xenconsoled logs in dom0's
+// /var/log/xen/guest-NAME.log.
+const guestInit = `#!/usr/bin/busybox sh
+/usr/bin/busybox --install -s /usr/bin
+export PATH=/usr/sbin:/usr/bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+ver=$(uname -r)
+while read -r m; do [ -n "$m" ] && insmod /lib/modules/$ver/$m; done < /etc/modules
+echo XENVM-GUEST-UP
+sh /guest.sh
+echo "XENVM-GUEST-RC $?"
+while :; do sleep 1; done
+`
 
 // xenELF unpacks Xen's 32-bit multiboot ELF from boot/xen-4.17-amd64.gz (QEMU's -kernel
 // loads multiboot1 only from such an ELF) next to the package, once.

@@ -29,7 +29,10 @@ func CacheDir() string {
 
 // basePackages are what every dom0 is made of; the kernel is found through
 // linux-image-amd64's dependency (the metapackage itself holds no kernel).
-var basePackages = []string{"xen-hypervisor-4.17-amd64", "xen-utils-4.17", "xen-utils-common", "busybox-static"}
+// xl's hotplug scripts (/etc/xen/scripts/vif-bridge) are bash and call xenstore-read and
+// friends.
+var basePackages = []string{"xen-hypervisor-4.17-amd64", "xen-utils-4.17", "xen-utils-common", "xenstore-utils",
+	"busybox-static", "bash"}
 
 // debs is a set of unpacked Debian packages: package name to the directory it was
 // unpacked in.

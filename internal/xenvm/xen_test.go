@@ -51,3 +51,33 @@ func TestXenBoot(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+func TestXenGuest(t *testing.T) {
+	needVM(t)
+	res, err := Boot(context.Background(), Options{
+		Guest: Guest{Script: "echo hello from the guest; ls /sys/class/net"},
+		Script: `set -x
+ip link add xenbr0 type bridge && ip link set xenbr0 up
+cat > /etc/xen/g1.cfg <<CFG
+name = "g1"
+type = "pv"
+kernel = "/guest/vmlinuz"
+ramdisk = "/guest/initrd.cpio"
+extra = "console=hvc0 quiet"
+memory = 128
+vif = [ "bridge=xenbr0" ]
+CFG
+xl create /etc/xen/g1.cfg || exit 1
+for i in $(seq 120); do grep -q XENVM-GUEST-RC /var/log/xen/guest-g1.log 2>/dev/null && break; sleep 0.5; done
+xl list
+ls /sys/class/net/xenbr0/brif
+cat /var/log/xen/guest-g1.log
+time xl shutdown -w g1
+xl list
+`,
+	})
+	t.Logf("boot %s total %s\n%s", res.BootTime, res.Total, res.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+}

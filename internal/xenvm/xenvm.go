@@ -2,10 +2,10 @@ package xenvm
 
 import (
 	"bytes"
-	"io"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +33,9 @@ type Options struct {
 	// Packages are extra Debian packages (e.g. iproute2, bash) whose files are installed
 	// in dom0, with the libraries their programs need.
 	Packages []string
+	// Guest is what /guest/initrd.cpio, the PV guest initramfs in dom0, runs; dom0 also
+	// has the guest kernel at /guest/vmlinuz.
+	Guest Guest
 	// Env is added to the environment of Script and Steps ("NAME=value").
 	Env []string
 	// NoXen boots the same kernel and root directly, without the hypervisor: a machine
@@ -52,6 +55,16 @@ type Options struct {
 	Cache string
 	// Keep, when not empty, is a directory to leave the initramfs, console and results in.
 	Keep string
+}
+
+// Guest describes the busybox initramfs for PV guests that dom0 carries at
+// /guest/initrd.cpio. Its /init loads the modules, prints XENVM-GUEST-UP, runs Script,
+// prints "XENVM-GUEST-RC <exit code>", then waits: `xl shutdown` powers it off.
+type Guest struct {
+	// Script is a busybox sh script (default: print the kernel version and interfaces).
+	Script string
+	// Modules are kernel modules to load beyond xen-netfront and xen-blkfront.
+	Modules []string
 }
 
 // Step is one script run in dom0.
