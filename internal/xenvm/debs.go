@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,30 +177,18 @@ func fetch(ctx context.Context, cache string, extra []string) (debs, string, err
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
 		return nil, "", fmt.Errorf("cache lock: %w", err)
 	}
-	kpkg, err := kernelPackage(ctx)
+	kpkg, files, err := resolve(ctx, cache, extra)
 	if err != nil {
 		return nil, "", err
 	}
-	roots := append(append([]string{kpkg}, basePackages...), extra...)
-	pkgs, err := libClosure(ctx, roots)
-	if err != nil {
-		return nil, "", err
+	pkgs := make([]string, 0, len(files))
+	for p := range files {
+		pkgs = append(pkgs, p)
 	}
-	out, err := run(ctx, "", append([]string{"apt-get", "download", "--print-uris"}, pkgs...)...)
-	if err != nil {
-		return nil, "", fmt.Errorf("look up packages (run apt-get update?): %w", err)
-	}
-	files := map[string]string{} // package name to .deb file name
-	for _, f := range parsePrintURIs(out) {
-		files[strings.SplitN(f, "_", 2)[0]] = f
-	}
+	sort.Strings(pkgs)
 	var missing []string
 	for _, p := range pkgs {
-		f, ok := files[p]
-		if !ok {
-			return nil, "", fmt.Errorf("apt-get download --print-uris gave no file for package %s", p)
-		}
-		if _, err := os.Stat(filepath.Join(cache, "debs", f)); err != nil {
+		if _, err := os.Stat(filepath.Join(cache, "debs", files[p])); err != nil {
 			missing = append(missing, p)
 		}
 	}
@@ -231,6 +222,64 @@ func fetch(ctx context.Context, cache string, extra []string) (debs, string, err
 		d[p] = dir
 	}
 	return d, kpkg, nil
+}
+
+// resolution is what resolve found, saved in the cache: asking apt-cache takes seconds.
+type resolution struct {
+	Key    string            `json:"key"`
+	Kernel string            `json:"kernel"`
+	Files  map[string]string `json:"files"`
+}
+
+// resolve names the kernel package and the .deb file of every package Boot needs (the
+// base set, the kernel, extra, their libraries), asking apt only when its package lists
+// changed since the last time for the same extra packages.
+func resolve(ctx context.Context, cache string, extra []string) (string, map[string]string, error) {
+	lists, err := os.Stat("/var/lib/apt/lists")
+	if err != nil {
+		return "", nil, fmt.Errorf("apt package lists: %w (run apt-get update)", err)
+	}
+	key := fmt.Sprintf("%d %s", lists.ModTime().UnixNano(), strings.Join(extra, " "))
+	saved := filepath.Join(cache, fmt.Sprintf("resolved-%x.json", sha256.Sum256([]byte(strings.Join(extra, " ")))))
+	var r resolution
+	if b, err := os.ReadFile(saved); err == nil && json.Unmarshal(b, &r) == nil && r.Key == key {
+		return r.Kernel, r.Files, nil
+	}
+	kpkg, err := kernelPackage(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	roots := append(append([]string{kpkg}, basePackages...), extra...)
+	pkgs, err := libClosure(ctx, roots)
+	if err != nil {
+		return "", nil, err
+	}
+	out, err := run(ctx, "", append([]string{"apt-get", "download", "--print-uris"}, pkgs...)...)
+	if err != nil {
+		return "", nil, fmt.Errorf("look up packages (run apt-get update?): %w", err)
+	}
+	files := map[string]string{} // package name to .deb file name
+	for _, f := range parsePrintURIs(out) {
+		files[strings.SplitN(f, "_", 2)[0]] = f
+	}
+	for _, p := range pkgs {
+		if _, ok := files[p]; !ok {
+			return "", nil, fmt.Errorf("apt-get download --print-uris gave no file for package %s", p)
+		}
+	}
+	r = resolution{Key: key, Kernel: kpkg, Files: files}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return "", nil, err
+	}
+	err = writeFile(saved, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("cache: %w", err)
+	}
+	return kpkg, files, nil
 }
 
 // unpack extracts a cached .deb once, into cache/x/<name>, via a temporary directory.
