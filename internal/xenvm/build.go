@@ -299,8 +299,8 @@ start() {
 		return
 	fi
 	start-stop-daemon -S -b -m -p "$state/$1.pid" -x "$EXEC" -- $ARGS
-	sleep 0.2
-	active "$1" || { echo "$1: $EXEC exited at once" >&2; return 1; }
+	for i in 1 2 3 4 5 6 7 8 9 10; do active "$1" && return 0; sleep 0.1; done
+	echo "$1: $EXEC is not running" >&2; return 1
 }
 stop() {
 	load "$1" || { echo "Failed to stop $1: Unit $1 not loaded." >&2; return 5; }
@@ -361,9 +361,10 @@ if [ "$(cat /sys/hypervisor/type 2>/dev/null)" = xen ]; then
 	if [ @DAEMONS@ = yes ]; then
 		systemctl start xenstored.service || echo "xenvm: xenstored did not start" >&2
 		ok=
-		for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		# xen-init-dom0 needs xenstored to answer: try until it does (at most 10 s).
+		for i in $(seq 100); do
 			systemctl start xen-init-dom0.service >/tmp/init-dom0.log 2>&1 && { ok=1; break; }
-			sleep 0.5
+			sleep 0.1
 		done
 		[ -n "$ok" ] || { echo "xenvm: xen-init-dom0 failed:" >&2; cat /tmp/init-dom0.log >&2; }
 		systemctl start xenconsoled.service || echo "xenvm: xenconsoled did not start" >&2
