@@ -85,7 +85,8 @@ echo "domid $id"
 
 // TestXenHost boots Xen once and runs, in order: verify on a dom0 set up like a XenNix
 // host, probe beside xl info, a PV guest on xenbr0, then verify with each piece taken
-// away (xenconsoled stopped, the bridge without ports, no bridge, xenstored stopped).
+// away (xenconsoled stopped, then killed; the bridge without ports; no bridge; xenstored
+// stopped).
 func TestXenHost(t *testing.T) {
 	needXenVM(t)
 	bin := buildXennix(t)
@@ -101,6 +102,8 @@ func TestXenHost(t *testing.T) {
 			{Name: "xlinfo", Script: "xl info; echo; grep MemTotal /proc/meminfo"},
 			{Name: "guest", Script: guestScript, Timeout: 3 * time.Minute},
 			{Name: "no-xenconsoled", Script: "systemctl stop xenconsoled.service && " + verify + "; systemctl start xenconsoled.service"},
+			// A daemon that died: systemctl (dom0's stand-in) reads the process state.
+			{Name: "xenconsoled-killed", Script: "kill -9 $(pidof xenconsoled) && sleep 0.5 && " + verify + "; systemctl start xenconsoled.service"},
 			{Name: "no-ports", Script: "ip link set eth9 nomaster && " + verify + "; ip link set eth9 master xenbr0"},
 			{Name: "no-bridge", Script: "ip link del xenbr0 && " + verify + "\n(ip link del eth9; " + xenBridge + ")"},
 			{Name: "no-xenstored", Script: "systemctl stop xenstored.service && " + verify, Timeout: time.Minute},
@@ -141,6 +144,7 @@ func TestXenHost(t *testing.T) {
 	t.Run("verify fails", func(t *testing.T) {
 		for _, tc := range []struct{ step, want string }{
 			{"no-xenconsoled", "FAIL xenconsoled.service    not active"},
+			{"xenconsoled-killed", "FAIL xenconsoled.service    not active"},
 			{"no-ports", "FAIL bridge                 xenbr0 has no ports"},
 			{"no-bridge", "FAIL bridge                 xenbr0 does not exist"},
 			{"no-xenstored", "FAIL xenstored.service      not active"},
