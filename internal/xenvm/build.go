@@ -359,15 +359,21 @@ done < /etc/xenvm/modules
 if [ "$(cat /sys/hypervisor/type 2>/dev/null)" = xen ]; then
 	mount -t xenfs xenfs /proc/xen
 	if [ @DAEMONS@ = yes ]; then
-		systemctl start xenstored.service || echo "xenvm: xenstored did not start" >&2
+		failed=
+		systemctl start xenstored.service || failed="$failed xenstored"
 		ok=
 		# xen-init-dom0 needs xenstored to answer: try until it does (at most 10 s).
 		for i in $(seq 100); do
 			systemctl start xen-init-dom0.service >/tmp/init-dom0.log 2>&1 && { ok=1; break; }
 			sleep 0.1
 		done
-		[ -n "$ok" ] || { echo "xenvm: xen-init-dom0 failed:" >&2; cat /tmp/init-dom0.log >&2; }
-		systemctl start xenconsoled.service || echo "xenvm: xenconsoled did not start" >&2
+		[ -n "$ok" ] || { failed="$failed xen-init-dom0"; cat /tmp/init-dom0.log >&2; }
+		systemctl start xenconsoled.service || failed="$failed xenconsoled"
+		if [ -n "$failed" ]; then
+			echo "xenvm: did not start:$failed" >&2
+			report "XENVM-FAILED the Xen daemons did not start:$failed"
+			poweroff -f
+		fi
 	fi
 fi
 . /etc/xenvm/env

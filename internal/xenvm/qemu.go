@@ -78,11 +78,11 @@ loop:
 			break loop
 		case <-tick.C:
 			read()
-			if done && doneAt.IsZero() {
+			if (done || perr != nil) && doneAt.IsZero() {
 				doneAt = time.Now()
 			}
 			if !doneAt.IsZero() && time.Since(doneAt) > 20*time.Second {
-				cmd.Process.Kill() // poweroff hung: the results are complete
+				cmd.Process.Kill() // poweroff hung: the results are complete (or broken)
 			}
 		}
 	}

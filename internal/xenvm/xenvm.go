@@ -248,6 +248,8 @@ func parseResults(b []byte) (steps []StepResult, ready, done bool, err error) {
 		case len(f) == 1 && f[0] == "XENVM-READY":
 			ready = true
 			b = rest
+		case len(f) > 1 && f[0] == "XENVM-FAILED":
+			return steps, ready, done, fmt.Errorf("dom0: %s", strings.TrimPrefix(string(line), "XENVM-FAILED "))
 		case len(f) == 1 && f[0] == "XENVM-DONE":
 			done = true
 			b = rest

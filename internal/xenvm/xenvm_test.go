@@ -63,6 +63,7 @@ func TestParseResults(t *testing.T) {
 		{"rc line not yet there", "XENVM-READY\nXENVM-OUT a 1\nx", nil, true, false, ""},
 		{"size lies", "XENVM-READY\nXENVM-OUT a 1\nxyz\nXENVM-RC a 0\n", nil, true, false, "want XENVM-RC a"},
 		{"garbage", "XENVM-READY\nhello\n", nil, true, false, `unexpected line "hello"`},
+		{"daemons", "XENVM-FAILED the Xen daemons did not start: xenstored\n", nil, false, false, "dom0: the Xen daemons did not start: xenstored"},
 		{"bad rc", "XENVM-OUT a 0\nXENVM-RC a x\n", nil, false, false, "bad exit code"},
 	}
 	for _, tc := range cases {
