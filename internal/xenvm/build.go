@@ -55,7 +55,7 @@ func build(d debs, kpkg string, opts Options) (image, error) {
 	if err := copyPackage(t, common, "etc/xen"); err != nil {
 		return image{}, err
 	}
-	for _, p := range append([]string{"bash", "xenstore-utils"}, opts.Packages...) {
+	for _, p := range append([]string{"bash", "xenstore-utils", "systemd"}, opts.Packages...) {
 		if err := copyPackage(t, d[p], "."); err != nil {
 			return image{}, err
 		}
@@ -114,10 +114,11 @@ func build(d debs, kpkg string, opts Options) (image, error) {
 	t.data("/etc/passwd", []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644)
 	t.data("/etc/group", []byte("root:x:0:\n"), 0o644)
 	t.data("/etc/hostname", []byte("xenvm\n"), 0o644)
-	t.data("/usr/bin/systemctl", []byte(systemctlScript), 0o755)
-	for name, unit := range units() {
-		t.data("/etc/xenvm/units/"+name, []byte(unit), 0o644)
+	t.data("/etc/machine-id", nil, 0o444) // systemd fills it in at boot
+	for name, unit := range units {
+		t.data("/etc/systemd/system/"+name, []byte(unit), 0o644)
 	}
+	t.data("/xenvm/run", []byte(runScript), 0o755)
 	var env strings.Builder
 	for _, e := range opts.Env {
 		k, v, _ := strings.Cut(e, "=")
@@ -139,11 +140,8 @@ func build(d debs, kpkg string, opts Options) (image, error) {
 		fmt.Fprintf(&list, "%s %s %d\n", file, s.Name, secs)
 	}
 	t.data("/xenvm/steps.list", []byte(list.String()), 0o644)
-	daemons := "yes"
-	if opts.NoDaemons {
-		daemons = "no"
-	}
-	t.data("/init", []byte(strings.ReplaceAll(initScript, "@DAEMONS@", daemons)), 0o755)
+	t.data("/etc/systemd/system/xenvm.target", []byte(xenvmTarget), 0o644)
+	t.data("/init", []byte(initScript), 0o755)
 	return img, nil
 }
 
@@ -264,133 +262,3 @@ func copyPackage(t tree, pkg, sub string) error {
 		return nil
 	})
 }
-
-// units are the stand-in's unit definitions: the upstream Xen unit names (DESIGN.md §1)
-// for Debian's daemons, run in the foreground so that their pid is theirs.
-func units() map[string]string {
-	return map[string]string{
-		"xenstored.service":     "TYPE=simple\nEXEC=" + xenBin + "/xenstored\nARGS='--no-fork'\n",
-		"xen-init-dom0.service": "TYPE=oneshot\nEXEC=" + xenBin + "/xen-init-dom0\nARGS=''\n",
-		"xenconsoled.service":   "TYPE=simple\nEXEC=" + xenBin + "/xenconsoled\nARGS='-i --log=guest --log-dir=/var/log/xen'\n",
-	}
-}
-
-// systemctlScript is the dom0's `systemctl`: not systemd, and it says so. It starts and
-// stops the units in /etc/xenvm/units and answers is-active from whether the unit's
-// process is alive and is that unit's program (a oneshot unit: whether it exited 0).
-const systemctlScript = `#!/bin/sh
-# systemctl: a stand-in of internal/xenvm, NOT systemd. It knows the units in
-# /etc/xenvm/units and reports their state from their real processes.
-units=/etc/xenvm/units state=/run/xenvm
-mkdir -p $state
-load() { TYPE=simple EXEC= ARGS=; [ -f "$units/$1" ] && . "$units/$1"; }
-active() {
-	load "$1" || return 1
-	if [ "$TYPE" = oneshot ]; then [ -f "$state/$1.done" ]; return; fi
-	[ -f "$state/$1.pid" ] || return 1
-	pid=$(cat "$state/$1.pid")
-	[ "$(readlink /proc/$pid/exe 2>/dev/null)" = "$EXEC" ]
-}
-start() {
-	load "$1" || { echo "Failed to start $1: Unit $1 not found." >&2; return 5; }
-	active "$1" && return 0
-	if [ "$TYPE" = oneshot ]; then
-		$EXEC $ARGS && touch "$state/$1.done"
-		return
-	fi
-	start-stop-daemon -S -b -m -p "$state/$1.pid" -x "$EXEC" -- $ARGS
-	for i in 1 2 3 4 5 6 7 8 9 10; do active "$1" && return 0; sleep 0.1; done
-	echo "$1: $EXEC is not running" >&2; return 1
-}
-stop() {
-	load "$1" || { echo "Failed to stop $1: Unit $1 not loaded." >&2; return 5; }
-	rm -f "$state/$1.done"
-	active "$1" || return 0
-	pid=$(cat "$state/$1.pid")
-	kill "$pid"
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-		active "$1" || { rm -f "$state/$1.pid"; return 0; }
-		sleep 0.25
-	done
-	kill -9 "$pid"; rm -f "$state/$1.pid"
-}
-quiet= cmd= args=
-for a; do
-	case $a in
-	--quiet|-q) quiet=1 ;;
-	--version) echo "systemctl: the xenvm test dom0's stand-in (internal/xenvm), not systemd"; exit 0 ;;
-	-*) ;;
-	*) if [ -z "$cmd" ]; then cmd=$a; else args="$args $a"; fi ;;
-	esac
-done
-rc=0
-case $cmd in
-is-active)
-	for u in $args; do
-		if active "$u"; then s=active; else s=inactive; rc=3; fi
-		[ -n "$quiet" ] || echo $s
-	done ;;
-start|stop) for u in $args; do $cmd "$u" || rc=$?; done ;;
-restart) for u in $args; do stop "$u" && start "$u" || rc=$?; done ;;
-*) echo "systemctl (xenvm stand-in): '$cmd' is not supported; only is-active, start, stop, restart" >&2; rc=1 ;;
-esac
-exit $rc
-`
-
-// initScript is dom0's /init: mount, load modules, start the Xen daemons (when this is a
-// dom0), run the steps, report each on ttyS1, power off.
-const initScript = `#!/usr/bin/busybox sh
-/usr/bin/busybox --install -s /usr/bin
-export PATH=/usr/sbin:/usr/bin:` + xenBin + ` HOME=/root
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-mount -t tmpfs run /run; mount -t tmpfs tmp /tmp
-mkdir -p /dev/pts /dev/shm /run/xen /run/xenvm; mount -t devpts devpts /dev/pts   # xenconsoled needs ptys
-echo /usr/bin/modprobe > /proc/sys/kernel/modprobe
-hostname xenvm; ip link set lo up
-res=/dev/ttyS1
-stty -F $res raw -echo 115200
-report() { printf '%s\n' "$*" > $res; }
-ver=$(uname -r)
-while read -r m; do
-	[ -n "$m" ] || continue
-	case $m in */xen/*|*/xen-*) [ -e /sys/hypervisor/type ] || continue ;; esac
-	insmod /lib/modules/$ver/$m 2>/dev/null || echo "xenvm: insmod $m failed" >&2
-done < /etc/xenvm/modules
-if [ "$(cat /sys/hypervisor/type 2>/dev/null)" = xen ]; then
-	mount -t xenfs xenfs /proc/xen
-	if [ @DAEMONS@ = yes ]; then
-		failed=
-		systemctl start xenstored.service || failed="$failed xenstored"
-		ok=
-		# xen-init-dom0 needs xenstored to answer: try until it does (at most 10 s).
-		for i in $(seq 100); do
-			systemctl start xen-init-dom0.service >/tmp/init-dom0.log 2>&1 && { ok=1; break; }
-			sleep 0.1
-		done
-		[ -n "$ok" ] || { failed="$failed xen-init-dom0"; cat /tmp/init-dom0.log >&2; }
-		systemctl start xenconsoled.service || failed="$failed xenconsoled"
-		if [ -n "$failed" ]; then
-			echo "xenvm: did not start:$failed" >&2
-			report "XENVM-FAILED the Xen daemons did not start:$failed"
-			poweroff -f
-		fi
-	fi
-fi
-. /etc/xenvm/env
-report XENVM-READY
-while read -r file name secs; do
-	cd /
-	if [ "$secs" -gt 0 ]; then
-		timeout -s KILL "$secs" sh /xenvm/steps/$file > /tmp/xenvm-out 2>&1 </dev/null
-	else
-		sh /xenvm/steps/$file > /tmp/xenvm-out 2>&1 </dev/null
-	fi
-	rc=$?
-	report "XENVM-OUT $name $(wc -c < /tmp/xenvm-out)"
-	cat /tmp/xenvm-out > $res
-	report "XENVM-RC $name $rc"
-done < /xenvm/steps.list
-report XENVM-DONE
-sync
-poweroff -f
-`

@@ -35,7 +35,7 @@ func CacheDir() string {
 // xl's hotplug scripts (/etc/xen/scripts/vif-bridge) are bash and call xenstore-read and
 // friends.
 var basePackages = []string{"xen-hypervisor-4.17-amd64", "xen-utils-4.17", "xen-utils-common", "xenstore-utils",
-	"busybox-static", "bash"}
+	"busybox-static", "bash", "systemd"}
 
 // debs is a set of unpacked Debian packages: package name to the directory it was
 // unpacked in.
@@ -113,7 +113,7 @@ func contains(s []string, v string) bool {
 // libClosure adds to pkgs, recursively, every dependency whose name starts with "lib" (and
 // zlib1g):
 // the shared libraries the packages' binaries need (and nothing like python3 or debconf,
-// which a dom0 of busybox does not use).
+// which this dom0 does not use).
 func libClosure(ctx context.Context, pkgs []string) ([]string, error) {
 	seen := map[string]bool{}
 	for _, p := range pkgs {
@@ -239,8 +239,9 @@ func resolve(ctx context.Context, cache string, extra []string) (string, map[str
 	if err != nil {
 		return "", nil, fmt.Errorf("apt package lists: %w (run apt-get update)", err)
 	}
-	key := fmt.Sprintf("%d %s", lists.ModTime().UnixNano(), strings.Join(extra, " "))
-	saved := filepath.Join(cache, fmt.Sprintf("resolved-%x.json", sha256.Sum256([]byte(strings.Join(extra, " ")))))
+	want := strings.Join(append(append([]string{}, basePackages...), extra...), " ")
+	key := fmt.Sprintf("%d %s", lists.ModTime().UnixNano(), want)
+	saved := filepath.Join(cache, fmt.Sprintf("resolved-%x.json", sha256.Sum256([]byte(want))))
 	var r resolution
 	if b, err := os.ReadFile(saved); err == nil && json.Unmarshal(b, &r) == nil && r.Key == key {
 		return r.Kernel, r.Files, nil

@@ -23,7 +23,10 @@ func libIndex(d debs) map[string]string {
 	}
 	sort.Strings(pkgs)
 	for _, p := range pkgs {
-		for _, sub := range []string{"lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "lib64", "usr/lib64"} {
+		// systemd keeps its private libraries in a subdirectory (found through its
+		// RUNPATH); the dom0 has them in libDir, which the loader searches next.
+		for _, sub := range []string{"lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "lib64", "usr/lib64",
+			"lib/x86_64-linux-gnu/systemd", "usr/lib/x86_64-linux-gnu/systemd"} {
 			ents, err := os.ReadDir(filepath.Join(d[p], sub))
 			if err != nil {
 				continue

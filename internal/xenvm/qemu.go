@@ -28,7 +28,7 @@ func qemuArgs(work string, img image, opts Options) []string {
 		return append(args, "-kernel", img.kernel, "-initrd", initrd, "-append", "console=ttyS0 "+kargs)
 	}
 	// bootscrub=0: scrubbing all memory under TCG takes CPU time dom0 needs to boot.
-	xargs := strings.TrimSpace(fmt.Sprintf("console=com1 com1=115200,8n1 dom0_mem=%dM bootscrub=0 noreboot %s", opts.Dom0MiB, opts.XenArgs))
+	xargs := strings.TrimSpace(fmt.Sprintf("console=com1 com1=115200,8n1 dom0_mem=%dM bootscrub=0 %s", opts.Dom0MiB, opts.XenArgs))
 	// Multiboot modules: "file args,file" (QEMU hw/i386/multiboot.c); the first is dom0's
 	// kernel with its command line, the second its initramfs.
 	return append(args, "-kernel", img.xen, "-append", xargs,

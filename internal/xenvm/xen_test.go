@@ -36,7 +36,7 @@ func TestXenBoot(t *testing.T) {
 		Script: "xl info | grep -E '^(xen_version|total_memory)'; cat /proc/xen/capabilities",
 		Steps: []Step{
 			{Name: "fails", Script: "echo out; echo err >&2; exit 7"},
-			{Name: "units", Script: "systemctl is-active xenstored.service xenconsoled.service xen-init-dom0.service nosuch.service"},
+			{Name: "units", Script: "systemctl --version | head -1; systemctl is-active xenstored.service xenconsoled.service xen-init-dom0.service; systemctl is-active nosuch.service; echo rc=$?"},
 		},
 	})
 	if err != nil {
@@ -49,8 +49,9 @@ func TestXenBoot(t *testing.T) {
 	if s, _ := res.Step("fails"); s.ExitCode != 7 || s.Output != "out\nerr\n" {
 		t.Errorf("step fails = %+v, want exit 7 and out, err", s)
 	}
-	if s, _ := res.Step("units"); s.ExitCode != 3 || s.Output != "active\nactive\nactive\ninactive\n" {
-		t.Errorf("step units = %+v, want three active, one inactive, exit 3", s)
+	// Debian's systemd is PID 1; the Xen units are the harness's, under upstream's names.
+	if s, _ := res.Step("units"); !strings.HasPrefix(s.Output, "systemd 252 ") || !strings.HasSuffix(s.Output, "\nactive\nactive\nactive\ninactive\nrc=3\n") {
+		t.Errorf("step units = %+v, want systemd 252, three active units, one inactive (exit 3)", s)
 	}
 }
 

@@ -41,9 +41,6 @@ type Options struct {
 	// NoXen boots the same kernel and root directly, without the hypervisor: a machine
 	// that booted NixOS without Xen.
 	NoXen bool
-	// NoDaemons leaves xenstored, xenconsoled and xen-init-dom0 stopped (systemctl start
-	// them).
-	NoDaemons bool
 	// XenArgs are appended to Xen's command line, KernelArgs to dom0's.
 	XenArgs, KernelArgs string
 	// MemoryMiB is the machine's memory (default 1536), Dom0MiB dom0's (dom0_mem, default
@@ -82,6 +79,8 @@ type StepResult struct {
 	Name     string
 	Output   string
 	ExitCode int
+	// Duration is how long the step ran, by dom0's clock.
+	Duration time.Duration
 }
 
 // Result is what ran in dom0.
@@ -236,7 +235,7 @@ func writeFile(path string, write func(w io.Writer) error) error {
 }
 
 // results parses what dom0 wrote on the results port: READY, then per step
-// "XENVM-OUT name size\n" size bytes "XENVM-RC name rc\n", then DONE.
+// "XENVM-OUT name size\n" size bytes "XENVM-RC name rc [seconds]\n", then DONE.
 func parseResults(b []byte) (steps []StepResult, ready, done bool, err error) {
 	for len(b) > 0 {
 		line, rest, ok := bytes.Cut(b, []byte("\n"))
@@ -267,14 +266,22 @@ func parseResults(b []byte) (steps []StepResult, ready, done bool, err error) {
 				return steps, ready, done, nil
 			}
 			rf := strings.Fields(string(rcLine))
-			if len(rf) != 3 || rf[0] != "XENVM-RC" || rf[1] != f[1] {
+			if len(rf) < 3 || len(rf) > 4 || rf[0] != "XENVM-RC" || rf[1] != f[1] {
 				return steps, ready, done, fmt.Errorf("results: after %d bytes of %s want XENVM-RC %s, got %q", n, f[1], f[1], rcLine)
 			}
 			rc, perr := strconv.Atoi(rf[2])
 			if perr != nil {
 				return steps, ready, done, fmt.Errorf("results: bad exit code in %q", rcLine)
 			}
-			steps = append(steps, StepResult{Name: f[1], Output: string(out), ExitCode: rc})
+			sr := StepResult{Name: f[1], Output: string(out), ExitCode: rc}
+			if len(rf) == 4 {
+				secs, perr := strconv.ParseFloat(rf[3], 64)
+				if perr != nil {
+					return steps, ready, done, fmt.Errorf("results: bad duration in %q", rcLine)
+				}
+				sr.Duration = time.Duration(secs * float64(time.Second))
+			}
+			steps = append(steps, sr)
 			b = after
 		default:
 			return steps, ready, done, fmt.Errorf("results: unexpected line %q", line)

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseDepends(t *testing.T) {
@@ -57,13 +58,14 @@ func TestParseResults(t *testing.T) {
 	}{
 		{"empty", "", nil, false, false, ""},
 		{"ready", "XENVM-READY\n", nil, true, false, ""},
-		{"complete", "XENVM-READY\nXENVM-OUT a 7\nx\nXENV\nXENVM-RC a 3\nXENVM-OUT b 0\nXENVM-RC b 0\nXENVM-DONE\n",
-			[]StepResult{{"a", "x\nXENV\n", 3}, {"b", "", 0}}, true, true, ""},
+		{"complete", "XENVM-READY\nXENVM-OUT a 7\nx\nXENV\nXENVM-RC a 3 1.25\nXENVM-OUT b 0\nXENVM-RC b 0\nXENVM-DONE\n",
+			[]StepResult{{"a", "x\nXENV\n", 3, 1250 * time.Millisecond}, {"b", "", 0, 0}}, true, true, ""},
 		{"output cut short", "XENVM-READY\nXENVM-OUT a 10\nabc", nil, true, false, ""},
 		{"rc line not yet there", "XENVM-READY\nXENVM-OUT a 1\nx", nil, true, false, ""},
 		{"size lies", "XENVM-READY\nXENVM-OUT a 1\nxyz\nXENVM-RC a 0\n", nil, true, false, "want XENVM-RC a"},
 		{"garbage", "XENVM-READY\nhello\n", nil, true, false, `unexpected line "hello"`},
 		{"daemons", "XENVM-FAILED the Xen daemons did not start: xenstored\n", nil, false, false, "dom0: the Xen daemons did not start: xenstored"},
+		{"bad duration", "XENVM-OUT a 0\nXENVM-RC a 0 soon\n", nil, false, false, "bad duration"},
 		{"bad rc", "XENVM-OUT a 0\nXENVM-RC a x\n", nil, false, false, "bad exit code"},
 	}
 	for _, tc := range cases {
