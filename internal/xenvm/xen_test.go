@@ -64,7 +64,7 @@ func TestXenBootFails(t *testing.T) {
 		opts Options
 		want []string
 	}{
-		{"no init", Options{NoXen: true, KernelArgs: "rdinit=/nonexistent", Script: "true"},
+		{"dom0 without init", Options{KernelArgs: "rdinit=/nonexistent", Script: "true"},
 			[]string{"dom0 never became ready", "last lines of the serial console", "Kernel panic"}},
 		{"timeout", Options{Timeout: 4 * time.Second, Script: "true"},
 			[]string{"no result within 4s", "dom0 never became ready", "last lines of the serial console"}},
