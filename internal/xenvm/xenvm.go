@@ -30,7 +30,7 @@ type Options struct {
 	// Modules are extra kernel modules to load (e.g. bonding, 8021q, veth, dummy), with
 	// what they depend on, after those Xen and a bridge need.
 	Modules []string
-	// Packages are extra Debian packages (e.g. iproute2, bash) whose files are installed
+	// Packages are extra Debian packages (e.g. iproute2, pci.ids) whose files are installed
 	// in dom0, with the libraries their programs need.
 	Packages []string
 	// Guest is what /guest/initrd.cpio, the PV guest initramfs in dom0, runs; dom0 also
@@ -135,9 +135,6 @@ func Boot(ctx context.Context, opts Options) (Result, error) {
 	if err := Prerequisites(); err != nil {
 		return Result{}, err
 	}
-	if err := opts.validate(); err != nil {
-		return Result{}, err
-	}
 	if opts.Timeout == 0 {
 		opts.Timeout = 5 * time.Minute
 	}
@@ -146,6 +143,9 @@ func Boot(ctx context.Context, opts Options) (Result, error) {
 	}
 	if opts.Dom0MiB == 0 {
 		opts.Dom0MiB = 768
+	}
+	if err := opts.validate(); err != nil {
+		return Result{}, err
 	}
 	if opts.Cache == "" {
 		opts.Cache = CacheDir()
@@ -208,7 +208,7 @@ func (o Options) validate() error {
 			errs = append(errs, fmt.Errorf("env: %q is not NAME=value (without newlines or single quotes)", e))
 		}
 	}
-	if o.MemoryMiB < 0 || o.Dom0MiB < 0 || (o.MemoryMiB > 0 && o.Dom0MiB > o.MemoryMiB) {
+	if o.MemoryMiB < 0 || o.Dom0MiB < 0 || (o.MemoryMiB > 0 && o.Dom0MiB >= o.MemoryMiB) {
 		errs = append(errs, fmt.Errorf("memory: dom0 %d MiB in a machine of %d MiB", o.Dom0MiB, o.MemoryMiB))
 	}
 	if o.Timeout < 0 {
