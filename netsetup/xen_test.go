@@ -12,11 +12,11 @@ import (
 	"github.com/xennix/xennix/internal/xenvm"
 )
 
-// TestXenLive runs this package's live Apply/Revert tests (TestApply*) inside a real Xen
+// TestXenVMLive runs this package's live Apply/Revert tests (TestApply*) inside a real Xen
 // dom0 (internal/xenvm), whose Debian kernel has the bonding and 8021q drivers that this
 // machine's kernel may lack: there none of them may skip. The test binary is this
-// package's own, built with go test -c. Run only the VM tests with: go test -run Xen ./...
-func TestXenLive(t *testing.T) {
+// package's own, built with go test -c. Run only the VM tests with: go test -run '^TestXenVM' ./...
+func TestXenVMLive(t *testing.T) {
 	if err := xenvm.Prerequisites(); err != nil {
 		skipOrFail(t, "%v", err)
 	}

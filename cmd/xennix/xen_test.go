@@ -16,7 +16,7 @@ import (
 )
 
 // The Xen tests boot a real Xen 4.17 with a Debian dom0 under QEMU (internal/xenvm) and
-// run the xennix binary in it. Run only them with: go test -run Xen ./cmd/xennix
+// run the xennix binary in it. Run only them with: go test -run TestXenVM ./cmd/xennix
 
 // needXenVM skips outside CI when this machine cannot boot the VM, and fails in CI.
 func needXenVM(t *testing.T) {
@@ -83,11 +83,11 @@ echo "== after"; xl list
 echo "domid $id"
 `
 
-// TestXenHost boots Xen once and runs, in order: verify on a dom0 set up like a XenNix
+// TestXenVMHost boots Xen once and runs, in order: verify on a dom0 set up like a XenNix
 // host, probe beside xl info, a PV guest on xenbr0, then verify with each piece taken
 // away (xenconsoled stopped, then killed; the bridge without ports; no bridge; xenstored
 // stopped).
-func TestXenHost(t *testing.T) {
+func TestXenVMHost(t *testing.T) {
 	needXenVM(t)
 	bin := buildXennix(t)
 	verify := "xennix verify; echo \"rc=$?\""
@@ -234,9 +234,9 @@ func TestXenHost(t *testing.T) {
 	})
 }
 
-// TestXenNoHypervisor boots the same kernel and root without Xen: what a machine shows
+// TestXenVMNoHypervisor boots the same kernel and root without Xen: what a machine shows
 // that booted NixOS without the hypervisor.
-func TestXenNoHypervisor(t *testing.T) {
+func TestXenVMNoHypervisor(t *testing.T) {
 	needXenVM(t)
 	bin := buildXennix(t)
 	res, err := xenvm.Boot(context.Background(), xenvm.Options{

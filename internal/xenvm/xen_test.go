@@ -30,7 +30,7 @@ func needVM(t *testing.T) {
 	}
 }
 
-func TestXenBoot(t *testing.T) {
+func TestXenVMBoot(t *testing.T) {
 	needVM(t)
 	res, err := Boot(context.Background(), Options{
 		Script: "xl info | grep -E '^(xen_version|total_memory)'; cat /proc/xen/capabilities",
@@ -55,9 +55,9 @@ func TestXenBoot(t *testing.T) {
 	}
 }
 
-// TestXenBootFails: a VM that cannot get through its scripts is an error wrapping ErrBoot
+// TestXenVMBootFails: a VM that cannot get through its scripts is an error wrapping ErrBoot
 // with the console's tail, in bounded time.
-func TestXenBootFails(t *testing.T) {
+func TestXenVMBootFails(t *testing.T) {
 	needVM(t)
 	cases := []struct {
 		name string
@@ -88,9 +88,9 @@ func TestXenBootFails(t *testing.T) {
 	}
 }
 
-// TestXenBootTime boots XENVM_BOOT_SAMPLES times (unset: skipped, it is a measurement)
+// TestXenVMBootTime boots XENVM_BOOT_SAMPLES times (unset: skipped, it is a measurement)
 // and logs the median time to a ready dom0.
-func TestXenBootTime(t *testing.T) {
+func TestXenVMBootTime(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("XENVM_BOOT_SAMPLES"))
 	if n <= 0 {
 		t.Skip("a measurement: set XENVM_BOOT_SAMPLES=5 to run it")
