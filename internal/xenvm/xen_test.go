@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,13 +15,7 @@ import (
 // CI (CI=true).
 func needVM(t *testing.T) {
 	t.Helper()
-	err := Prerequisites()
-	if err == nil {
-		if _, lerr := exec.LookPath("apt-cache"); lerr != nil {
-			err = lerr
-		}
-	}
-	if err != nil {
+	if err := Prerequisites(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("required in CI: %v", err)
 		}

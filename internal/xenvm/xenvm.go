@@ -113,15 +113,18 @@ func (r Result) Step(name string) (StepResult, bool) {
 var ErrBoot = errors.New("xen vm did not finish")
 
 // Prerequisites reports what Boot needs and this machine lacks (root is not needed; QEMU,
-// apt and dpkg are), as an error naming the Debian packages to install, or nil.
+// apt with its package lists, and dpkg are), as an error naming what to install, or nil.
 func Prerequisites() error {
 	var missing []string
-	for tool, pkg := range map[string]string{"qemu-system-x86_64": "qemu-system-x86", "apt-get": "apt", "dpkg-deb": "dpkg"} {
+	for tool, pkg := range map[string]string{"qemu-system-x86_64": "qemu-system-x86", "apt-get": "apt", "apt-cache": "apt", "dpkg-deb": "dpkg"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, fmt.Sprintf("%s (Debian package %s)", tool, pkg))
 		}
 	}
 	sort.Strings(missing)
+	if lists, _ := filepath.Glob("/var/lib/apt/lists/*_Packages*"); len(lists) == 0 {
+		missing = append(missing, "apt's package lists (run apt-get update)")
+	}
 	if len(missing) > 0 {
 		return fmt.Errorf("xenvm needs %s", strings.Join(missing, ", "))
 	}
