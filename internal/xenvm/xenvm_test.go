@@ -198,3 +198,16 @@ func TestOptionsValidate(t *testing.T) {
 		t.Errorf("Options{}.validate() = %v, want nil", err)
 	}
 }
+
+func TestPrerequisitesNamesPackages(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	err := Prerequisites()
+	if err == nil {
+		t.Fatal("Prerequisites() with an empty PATH = nil, want an error")
+	}
+	for _, want := range []string{"qemu-system-x86_64 (Debian package qemu-system-x86)", "apt-get (Debian package apt)", "dpkg-deb (Debian package dpkg)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Prerequisites() = %v, want it to name %q", err, want)
+		}
+	}
+}
