@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os/exec"
 	"path/filepath"
 	"time"
@@ -35,11 +37,22 @@ Exits 0 only when every check passes.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var v installer.Verification
 			if target != "" {
-				a := savedAnswers(target)
-				rep, _ := hwdetect.Scan(root)
+				a, err := savedAnswers(target)
+				if err != nil {
+					return err
+				}
+				rep, err := hwdetect.Scan(root)
+				if err != nil {
+					// The firmware decides what "will boot" means: without it the check
+					// would judge a BIOS/Limine host by UEFI's rules.
+					return fmt.Errorf("read this machine's hardware: %w", err)
+				}
 				v = installer.VerifyTarget(target, a.Loader(&rep), a.Firmware(&rep))
 			} else {
-				a := savedAnswers(root)
+				a, err := savedAnswers(root)
+				if err != nil {
+					return err
+				}
 				v = installer.VerifyHost(root, a.Network.Bridge, installer.HostChecks{
 					XLInfo: func() ([]byte, error) {
 						ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -80,11 +93,17 @@ Exits 0 only when every check passes.`,
 }
 
 // savedAnswers reads the answers an installed system keeps in etc/nixos/xennix/answers.yaml
-// under root, or the defaults when there are none (a host not installed by xennix).
-func savedAnswers(root string) installer.Answers {
-	a, err := installer.Load(filepath.Join(root, "etc/nixos/xennix/answers.yaml"), installer.Defaults(nil))
-	if err != nil {
-		return installer.Defaults(nil)
+// under root. Only when there is no such file (a host not installed by xennix) are the
+// defaults used; a file that cannot be read or parsed is an error, so that a damaged file
+// never makes a BIOS/Limine host verify by UEFI's rules.
+func savedAnswers(root string) (installer.Answers, error) {
+	path := filepath.Join(root, "etc/nixos/xennix/answers.yaml")
+	a, err := installer.Load(path, installer.Defaults(nil))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return installer.Defaults(nil), nil
+	case err != nil:
+		return installer.Answers{}, fmt.Errorf("the saved answers %s: %w", path, err)
 	}
-	return a
+	return a, nil
 }
