@@ -129,3 +129,15 @@ func TestParseManifest(t *testing.T) {
 		t.Errorf("ReadManifest(no manifest) = %v, %v; want an empty manifest", m, err)
 	}
 }
+
+// TestParseXLWarnings: libxl's warnings on stderr, which the runner's combined output
+// holds, may come before the table and the JSON.
+func TestParseXLWarnings(t *testing.T) {
+	doms, err := parseXLList([]byte("libxl: warning: something odd\nName ID Mem VCPUs State Time(s)\nweb 1 512 2 -b---- 1.2\n"))
+	if err != nil || doms["web"].ID != 1 {
+		t.Fatalf("parseXLList with a warning = %v, %v", doms, err)
+	}
+	if err := addXLLong(doms, []byte("libxl: warning: something odd\n[\n{\"domid\": 1, \"config\": {\"c_info\": {\"name\": \"web\", \"uuid\": \"u\"}}}\n]\n")); err != nil || doms["web"].UUID != "u" {
+		t.Fatalf("addXLLong with a warning = %v, %v", doms["web"], err)
+	}
+}

@@ -1,6 +1,7 @@
 package guests
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -109,6 +110,9 @@ func Domains(ctx context.Context, r Runner) (map[string]Domain, error) {
 		return nil, err
 	}
 	delete(doms, "Domain-0")
+	// A domain being torn down has lost its name ("(null)", state --ps--, seen after `xl
+	// shutdown` on Xen 4.17): it is nobody's guest any more.
+	delete(doms, "(null)")
 	return doms, nil
 }
 
@@ -116,6 +120,10 @@ func Domains(ctx context.Context, r Runner) (map[string]Domain, error) {
 func parseXLList(out []byte) (map[string]Domain, error) {
 	doms := map[string]Domain{}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	// libxl's warnings (stderr, in the combined output) may come before the table.
+	for len(lines) > 0 && !strings.HasPrefix(strings.TrimSpace(lines[0]), "Name ") && strings.HasPrefix(lines[0], "libxl: ") {
+		lines = lines[1:]
+	}
 	if len(lines) == 0 || !strings.HasPrefix(strings.TrimSpace(lines[0]), "Name") {
 		return nil, fmt.Errorf("read xl list: no header in %q", firstLine(out))
 	}
@@ -170,6 +178,10 @@ type xlLong struct {
 
 func addXLLong(doms map[string]Domain, out []byte) error {
 	var long []xlLong
+	// The JSON array starts a line; libxl's warnings may come before it.
+	if i := bytes.Index(out, []byte("\n[")); !bytes.HasPrefix(bytes.TrimSpace(out), []byte("[")) && i >= 0 {
+		out = out[i+1:]
+	}
 	if err := json.Unmarshal(out, &long); err != nil {
 		return fmt.Errorf("read xl list -l: %w", err)
 	}
