@@ -30,6 +30,18 @@ import (
 // or leaves the FAT.
 var ErrMediaDamaged = errors.New("damaged answers medium")
 
+// damagedError is a problem with the medium's contents; it matches ErrMediaDamaged.
+type damagedError struct{ msg string }
+
+func (e *damagedError) Error() string { return e.msg }
+
+// Is reports whether target is ErrMediaDamaged.
+func (e *damagedError) Is(target error) bool { return target == ErrMediaDamaged }
+
+func damaged(format string, args ...any) error {
+	return &damagedError{fmt.Sprintf(format, args...)}
+}
+
 // Bounds on reading one answers medium. A real one is an image of a few MiB with two
 // files; these leave room for sticks formatted by other tools and reject the rest.
 const (
@@ -61,13 +73,13 @@ func newMedium(r io.ReaderAt, size int64) *medium {
 // readAt fills p from off, or says why not: past the end, over budget, out of time.
 func (m *medium) readAt(p []byte, off int64) error {
 	if off < 0 || off > m.size || int64(len(p)) > m.size-off {
-		return fmt.Errorf("%w: %d bytes at offset %d lie past the end of the medium (%d bytes): is the image truncated?", ErrMediaDamaged, len(p), off, m.size)
+		return damaged("%d bytes at offset %d lie past the end of the medium (%d bytes): is the image truncated?", len(p), off, m.size)
 	}
 	if int64(len(p)) > m.budget {
-		return fmt.Errorf("%w: gave up after reading %d bytes (a valid answers medium needs far fewer)", ErrMediaDamaged, mediaReadBudget)
+		return damaged("gave up after reading %d bytes (a valid answers medium needs far fewer)", mediaReadBudget)
 	}
 	if time.Now().After(m.deadline) {
-		return fmt.Errorf("%w: gave up after %s", ErrMediaDamaged, mediaReadTimeout)
+		return damaged("gave up after %s", mediaReadTimeout)
 	}
 	m.budget -= int64(len(p))
 	n, err := m.r.ReadAt(p, off)
@@ -75,7 +87,7 @@ func (m *medium) readAt(p []byte, off int64) error {
 		return nil
 	}
 	if err == nil || errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: the medium ends at offset %d, before the %d bytes at %d: is the image truncated?", ErrMediaDamaged, off+int64(n), len(p), off)
+		return damaged("the medium ends at offset %d, before the %d bytes at %d: is the image truncated?", off+int64(n), len(p), off)
 	}
 	return err
 }
@@ -101,7 +113,7 @@ func readAnswersFile(path string) ([]byte, error) {
 func readAnswers(r io.ReaderAt, size int64) ([]byte, error) {
 	m := newMedium(r, size)
 	if size < 512 {
-		return nil, fmt.Errorf("%w: the medium has %d bytes, less than one sector", ErrMediaDamaged, size)
+		return nil, damaged("the medium has %d bytes, less than one sector", size)
 	}
 	sector0 := make([]byte, 512)
 	if err := m.readAt(sector0, 0); err != nil {
@@ -204,7 +216,7 @@ func partitions(m *medium, sector0 []byte) ([]partition, error) {
 	}
 	for _, p := range out {
 		if p.start+p.size > m.size {
-			return nil, fmt.Errorf("%w: MBR partition %d (bytes %d to %d) extends past the end of the medium (%d bytes)", ErrMediaDamaged, p.index, p.start, p.start+p.size, m.size)
+			return nil, damaged("MBR partition %d (bytes %d to %d) extends past the end of the medium (%d bytes)", p.index, p.start, p.start+p.size, m.size)
 		}
 	}
 	return out, nil
@@ -222,11 +234,11 @@ func gptPartitions(m *medium) ([]partition, error) {
 		entrySize := binary.LittleEndian.Uint32(h[84:])
 		switch {
 		case count == 0 || count > maxPartitions:
-			return nil, fmt.Errorf("%w: the GPT header gives %d partition entries (want 1 to %d)", ErrMediaDamaged, count, maxPartitions)
+			return nil, damaged("the GPT header gives %d partition entries (want 1 to %d)", count, maxPartitions)
 		case entrySize < 128 || entrySize > 4096 || entrySize%8 != 0:
-			return nil, fmt.Errorf("%w: the GPT header gives partition entries of %d bytes (want 128)", ErrMediaDamaged, entrySize)
+			return nil, damaged("the GPT header gives partition entries of %d bytes (want 128)", entrySize)
 		case entriesLBA < 2 || entriesLBA > uint64(m.size/lba):
-			return nil, fmt.Errorf("%w: the GPT partition entries start at sector %d, outside the medium", ErrMediaDamaged, entriesLBA)
+			return nil, damaged("the GPT partition entries start at sector %d, outside the medium", entriesLBA)
 		}
 		table := make([]byte, int(count)*int(entrySize))
 		if err := m.readAt(table, int64(entriesLBA)*lba); err != nil {
@@ -241,13 +253,13 @@ func gptPartitions(m *medium) ([]partition, error) {
 			first, last := binary.LittleEndian.Uint64(e[32:]), binary.LittleEndian.Uint64(e[40:])
 			sectors := uint64(m.size / lba)
 			if first == 0 || last < first || last >= sectors {
-				return nil, fmt.Errorf("%w: GPT partition %d (sectors %d to %d) does not lie within the medium (%d sectors)", ErrMediaDamaged, i+1, first, last, sectors)
+				return nil, damaged("GPT partition %d (sectors %d to %d) does not lie within the medium (%d sectors)", i+1, first, last, sectors)
 			}
 			out = append(out, partition{index: i + 1, start: int64(first) * lba, size: int64(last-first+1) * lba})
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("%w: a protective MBR (type 0xEE) without a GPT header", ErrMediaDamaged)
+	return nil, damaged("a protective MBR (type 0xEE) without a GPT header")
 }
 
 // fatVolume is an opened FAT filesystem.
@@ -295,7 +307,7 @@ func openFAT(m *medium, start, size int64, b []byte) (*fatVolume, error) {
 		total = le32(32)
 	}
 	bad := func(format string, args ...any) (*fatVolume, error) {
-		return nil, fmt.Errorf("%w: not a usable FAT boot sector: %s", ErrMediaDamaged, fmt.Sprintf(format, args...))
+		return nil, damaged("not a usable FAT boot sector: %s", fmt.Sprintf(format, args...))
 	}
 	switch {
 	case b[510] != 0x55 || b[511] != 0xAA:
@@ -323,7 +335,7 @@ func openFAT(m *medium, start, size int64, b []byte) (*fatVolume, error) {
 	if int64(total*bps) > size {
 		// A filesystem larger than its partition: reading stops at the partition's end,
 		// so say so now rather than at some cluster.
-		return nil, fmt.Errorf("%w: the FAT filesystem claims %d bytes, but its volume has %d: is the image truncated?", ErrMediaDamaged, total*bps, size)
+		return nil, damaged("the FAT filesystem claims %d bytes, but its volume has %d: is the image truncated?", total*bps, size)
 	}
 	clusters := (total - meta) / spc
 	v := &fatVolume{m: m, start: start, size: size, sectorSize: int64(bps), clusterSize: int64(bps * spc), cacheOff: -1}
@@ -400,7 +412,7 @@ func cleanLabel(b []byte) string {
 // checkCluster says whether c may be the cluster of some data.
 func (v *fatVolume) checkCluster(c uint32) error {
 	if c < 2 || c > v.maxCluster {
-		return fmt.Errorf("%w: cluster %d is outside the data area (clusters 2 to %d)", ErrMediaDamaged, c, v.maxCluster)
+		return damaged("cluster %d is outside the data area (clusters 2 to %d)", c, v.maxCluster)
 	}
 	return nil
 }
@@ -442,9 +454,9 @@ func (v *fatVolume) next(c uint32) (uint32, bool, error) {
 	case e >= eoc:
 		return 0, true, nil
 	case e == badCluster:
-		return 0, false, fmt.Errorf("%w: cluster %d leads to a cluster marked bad", ErrMediaDamaged, c)
+		return 0, false, damaged("cluster %d leads to a cluster marked bad", c)
 	case e == 0:
-		return 0, false, fmt.Errorf("%w: cluster %d is marked free in the FAT, but a file uses it", ErrMediaDamaged, c)
+		return 0, false, damaged("cluster %d is marked free in the FAT, but a file uses it", c)
 	}
 	if err := v.checkCluster(e); err != nil {
 		return 0, false, fmt.Errorf("the FAT entry of cluster %d: %w", c, err)
@@ -480,7 +492,7 @@ func (v *fatVolume) chain(first uint32, n, limit int, what string) ([]uint32, er
 	c := first
 	for {
 		if seen[c] {
-			return nil, fmt.Errorf("%w: %s: the cluster chain loops back to cluster %d after %d clusters", ErrMediaDamaged, what, c, len(out))
+			return nil, damaged("%s: the cluster chain loops back to cluster %d after %d clusters", what, c, len(out))
 		}
 		seen[c] = true
 		out = append(out, c)
@@ -488,7 +500,7 @@ func (v *fatVolume) chain(first uint32, n, limit int, what string) ([]uint32, er
 			return out, nil
 		}
 		if n == 0 && len(out) > limit {
-			return nil, fmt.Errorf("%w: %s is longer than %d clusters", ErrMediaDamaged, what, limit)
+			return nil, damaged("%s is longer than %d clusters", what, limit)
 		}
 		nc, end, err := v.next(c)
 		if err != nil {
@@ -496,7 +508,7 @@ func (v *fatVolume) chain(first uint32, n, limit int, what string) ([]uint32, er
 		}
 		if end {
 			if n > 0 {
-				return nil, fmt.Errorf("%w: %s: the cluster chain ends after %d clusters, but its size needs %d", ErrMediaDamaged, what, len(out), n)
+				return nil, damaged("%s: the cluster chain ends after %d clusters, but its size needs %d", what, len(out), n)
 			}
 			return out, nil
 		}
@@ -508,7 +520,7 @@ func (v *fatVolume) chain(first uint32, n, limit int, what string) ([]uint32, er
 func (v *fatVolume) readCluster(c uint32, p []byte) error {
 	off := v.dataStart + int64(c-2)*v.clusterSize
 	if off+int64(len(p)) > v.start+v.size {
-		return fmt.Errorf("%w: cluster %d lies past the end of the volume: is the image truncated?", ErrMediaDamaged, c)
+		return damaged("cluster %d lies past the end of the volume: is the image truncated?", c)
 	}
 	return v.m.readAt(p, off)
 }
@@ -541,7 +553,7 @@ func (v *fatVolume) rootDir() ([]dirEntry, error) {
 		n := min(v.rootEntries, maxRootEntries)
 		raw = make([]byte, n*32)
 		if v.rootStart+int64(len(raw)) > v.start+v.size {
-			return nil, fmt.Errorf("%w: the root directory lies past the end of the volume", ErrMediaDamaged)
+			return nil, damaged("the root directory lies past the end of the volume")
 		}
 		if err := v.m.readAt(raw, v.rootStart); err != nil {
 			return nil, fmt.Errorf("the root directory: %w", err)
