@@ -33,4 +33,3 @@ func FuzzReadAnswers(f *testing.F) {
 		}
 	})
 }
-

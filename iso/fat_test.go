@@ -310,7 +310,7 @@ func damagedImages(t *testing.T) []damagedCase {
 		add("fat12-hostile-names", mut(base12, func(img []byte) {
 			e := l.entry(t, img, n)
 			copy(img[e:], "\x1b[2J\r\n\x00XYAM") // an 8.3 name of control characters
-			img[e-32] = 0xE5                      // its long name deleted
+			img[e-32] = 0xE5                     // its long name deleted
 		}), `no answers.yaml: its root directory has "\x1b[2J\r\n`, nil)
 	}
 	{
