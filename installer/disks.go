@@ -35,9 +35,9 @@ func (a Answers) SelectDisks(r hwdetect.Report) ([]hwdetect.Disk, error) {
 			d, ok := r.DiskByID(id)
 			switch {
 			case !ok:
-				errs = append(errs, fmt.Errorf("%s: no such disk on this machine (disks: %s)", id, candidates(r.Disks)))
+				errs = append(errs, fmt.Errorf("%s: no such disk on this machine (disks: %s)", shownID(id), candidates(r.Disks)))
 			case d.InstallerMedium:
-				errs = append(errs, fmt.Errorf("%s is the installer medium (%s): it cannot be a target", id, d.Name))
+				errs = append(errs, fmt.Errorf("%s is the installer medium (%s): it cannot be a target", shownID(id), d.Name))
 			default:
 				out = append(out, d)
 			}
@@ -77,6 +77,15 @@ func (a Answers) SelectDisks(r hwdetect.Report) ([]hwdetect.Disk, error) {
 			ErrDiskSelection, len(match), count, candidates(match), candidates(r.Disks))
 	}
 	return match, nil
+}
+
+// shownID is a disk id from the answers as an error shows it: whole when it looks like a
+// by-id path, else quoted and cut.
+func shownID(id string) string {
+	if byIDRE.MatchString(id) && runeIndex(id, maxShownRunes) < 0 {
+		return id
+	}
+	return quoteCut(id, maxQuotedRunes)
 }
 
 func candidates(ds []hwdetect.Disk) string {
