@@ -69,6 +69,23 @@ func (a Answers) SelectDisks(r hwdetect.Report) ([]hwdetect.Disk, error) {
 			return match[i].SizeBytes > match[j].SizeBytes
 		})
 		if len(match) > count {
+			// Disks of the same size as the last one taken tie with it: taking the one
+			// the report lists first would erase a disk the file did not choose.
+			last := match[count-1].SizeBytes
+			var tied []hwdetect.Disk
+			first := -1 // where the tie starts in the sorted list
+			for i, d := range match {
+				if d.SizeBytes == last {
+					tied = append(tied, d)
+					if first < 0 {
+						first = i
+					}
+				}
+			}
+			if match[count].SizeBytes == last {
+				return nil, fmt.Errorf("%w: pick: %s is ambiguous: %d disks of %s tie for %s; narrow the filter (model, serial, size) or give disks.ids; tied: %s",
+					ErrDiskSelection, f.Pick, len(tied), Size(last).Human(), placeName(count-first), candidates(tied))
+			}
 			match = match[:count]
 		}
 	}
@@ -77,6 +94,14 @@ func (a Answers) SelectDisks(r hwdetect.Report) ([]hwdetect.Disk, error) {
 			ErrDiskSelection, len(match), count, candidates(match), candidates(r.Disks))
 	}
 	return match, nil
+}
+
+// placeName says which places of a pick the tied disks compete for.
+func placeName(free int) string {
+	if free > 1 {
+		return fmt.Sprintf("the last %d places", free)
+	}
+	return "the last place"
 }
 
 // shownID is a disk id from the answers as an error shows it: whole when it looks like a
