@@ -267,14 +267,14 @@ func TestLongValuesAreCut(t *testing.T) {
 	}
 	// The cut says what it cut.
 	_, err := Parse("answers.yaml", doc(t, "host.hostname", []string{hostileLong}), Defaults(nil))
-	if want := fmt.Sprintf(`want a string, got a list`); err == nil || !strings.Contains(err.Error(), want) {
+	if want := "want a string, got a list"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Parse(list hostname) = %v", err)
 	}
 	a, err := Parse("answers.yaml", doc(t, "host.hostname", hostileLong), Defaults(nil))
 	if err == nil {
 		err = a.Validate(nil)
 	}
-	if want := fmt.Sprintf(`"x\"${a}\nx\"${a}\n`); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), fmt.Sprintf("…(%d bytes)", len(hostileLong))) {
+	if want := `"x\"${a}\nx\"${a}\n`; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), fmt.Sprintf("…(%d bytes)", len(hostileLong))) {
 		t.Errorf("Validate(long hostname) = %.300v, want the value quoted, cut, with its length", err)
 	}
 }

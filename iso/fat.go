@@ -169,9 +169,20 @@ func readAnswers(r io.ReaderAt, size int64) ([]byte, error) {
 		errs = append(errs, fmt.Errorf("%s: %w", v.name(), err))
 	}
 	if len(errs) == 0 {
-		return nil, fmt.Errorf("no partition holds a FAT filesystem (%s)", strings.Join(problems, "; "))
+		return nil, fmt.Errorf("no partition holds a FAT filesystem (%s)", strings.Join(firstFew(problems), "; "))
+	}
+	if len(errs) > 4 {
+		errs = append(errs[:4], fmt.Errorf("and %d more FAT volumes without %s", len(errs)-4, AnswersFileName))
 	}
 	return nil, errors.Join(errs...)
+}
+
+// firstFew keeps an error message about many partitions readable.
+func firstFew(s []string) []string {
+	if len(s) > 4 {
+		return append(s[:4:4], fmt.Sprintf("and %d more", len(s)-4))
+	}
+	return s
 }
 
 // looksLikeBootSector reports whether b starts with the jump instruction of a boot sector
@@ -308,6 +319,11 @@ func openFAT(m *medium, start, size int64, b []byte) (*fatVolume, error) {
 	}
 	bad := func(format string, args ...any) (*fatVolume, error) {
 		return nil, damaged("not a usable FAT boot sector: %s", fmt.Sprintf(format, args...))
+	}
+	switch oem := string(b[3:11]); oem {
+	case "EXFAT   ", "NTFS    ":
+		// Sticks formatted by other systems: say what it is, not which field is zero.
+		return nil, fmt.Errorf("an %s filesystem, not FAT: format the stick with mkfs.fat -n %s, or write an image with xennix answers-media", strings.TrimSpace(oem), VolumeLabel)
 	}
 	switch {
 	case b[510] != 0x55 || b[511] != 0xAA:

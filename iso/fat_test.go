@@ -284,6 +284,11 @@ func damagedImages(t *testing.T) []damagedCase {
 		// error is the answer.
 		add("fat32-bpb-"+b.name, img, b.want, ErrMediaDamaged)
 	}
+	add("exfat", mut(base32, func(img []byte) {
+		copy(img[3:], "EXFAT   ")
+		clear(img[11:64])
+	}), "an EXFAT filesystem, not FAT: format the stick with mkfs.fat -n XENNIX-ANS", nil)
+	add("ntfs", mut(base32, func(img []byte) { copy(img[3:], "NTFS    ") }), "an NTFS filesystem, not FAT", nil)
 	add("fat32-no-signature", mut(base32, func(img []byte) { img[510] = 0 }), "neither a FAT filesystem nor a partition table", nil)
 	add("fat32-lfn-bad-checksum", mut(base32, func(img []byte) {
 		e := l32.entry(t, img, n)
@@ -369,6 +374,16 @@ func damagedImages(t *testing.T) []damagedCase {
 	add("gpt-entry-size-7", mut(gptImg, func(img []byte) { le32(img, 512+84, 7) }), "entries of 7 bytes", ErrMediaDamaged)
 	add("gpt-entries-lba-huge", mut(gptImg, func(img []byte) { binary.LittleEndian.PutUint64(img[512+72:], 1<<62) }), "outside the medium", ErrMediaDamaged)
 	add("gpt-partition-past-end", mut(gptImg, func(img []byte) { binary.LittleEndian.PutUint64(img[1024+40:], 1<<40) }), "does not lie within the medium", ErrMediaDamaged)
+	add("gpt-empty-partitions", mut(gptImg, func(img []byte) {
+		// Four table entries, each a partition of one sector of zeros.
+		le32(img, 512+80, 4)
+		for i := 0; i < 4; i++ {
+			e := img[1024+128*i:]
+			e[0] = 1
+			binary.LittleEndian.PutUint64(e[32:], 2)
+			binary.LittleEndian.PutUint64(e[40:], 2)
+		}
+	}), "no partition holds a FAT filesystem (partition 1: ", nil)
 	add("gpt-header-missing", mut(gptImg, func(img []byte) { clear(img[512:520]) }), "protective MBR (type 0xEE) without a GPT header", ErrMediaDamaged)
 
 	// Neither.
@@ -388,7 +403,7 @@ var fat32Seeds = map[string]bool{
 }
 
 // noSeed are other cases left out of the corpus for their size.
-var noSeed = map[string]bool{"iso9660": true, "fat16-chain-to-bad": true, "fat16-size-ffffffff": true}
+var noSeed = map[string]bool{"iso9660": true, "ntfs": true, "fat16-chain-to-bad": true, "fat16-size-ffffffff": true}
 
 // TestReadAnswersMediaDamaged: every damaged medium gives an error that names the volume
 // and the damage, wraps the right sentinel, and reads a bounded number of bytes. With
