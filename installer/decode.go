@@ -305,6 +305,11 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 			d.fail(n, path, "want a single value, got %s", kindName(n))
 			return
 		}
+		if n.Style == 0 && leadingZeroRE.MatchString(n.Value) {
+			// storage.swap: 010 is 8 bytes to YAML 1.1 tools and 10 here: neither is meant.
+			d.fail(n, path, "%s has a leading zero, which YAML 1.1 reads as octal: write it without the zero, with a unit (e.g. 10GiB)", n.Value)
+			return
+		}
 		fresh := reflect.New(v.Type())
 		if err := fresh.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
 			// The types' messages quote the whole text (%q): show it cut.

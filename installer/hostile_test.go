@@ -151,6 +151,7 @@ func TestParseRefusesYAMLFeatures(t *testing.T) {
 		{"leading zeros", base + "network:\n  mtu: 09000\n", []want{{"network.mtu", 10, "09000 has a leading zero"}}},
 		{"negative leading zero", base + "xen:\n  dom0_vcpus: -04\n", []want{{"xen.dom0_vcpus", 10, "-04 has a leading zero"}}},
 		{"double zero", base + "network:\n  vlan: 00\n", []want{{"network.vlan", 10, "00 has a leading zero"}}},
+		{"leading zero size", base + "storage:\n  swap: 010\n", []want{{"storage.swap", 10, "010 has a leading zero"}}},
 		{"leading zero version", strings.Replace(base, "version: 1", "version: 01", 1), []want{{"version", 1, "01 has a leading zero"}}},
 	}
 	for _, tc := range cases {

@@ -519,3 +519,45 @@ func TestReadAnswersMediaBounds(t *testing.T) {
 		t.Errorf("readAnswers(slow medium) took %s", d)
 	}
 }
+
+// TestReadAnswersMediaBudget: a GPT of 128 partitions, all the same FAT16 volume with a
+// root directory of 16,384 entries and no answers.yaml, would take 256 MiB of reads; the
+// reader gives up at its budget.
+func TestReadAnswersMediaBudget(t *testing.T) {
+	mkfs := needTool(t, "mkfs.fat")
+	dir := t.TempDir()
+	vol := filepath.Join(dir, "vol.img")
+	if b, err := exec.Command(mkfs, "--invariant", "-F", "16", "-s", "1", "-r", "16384", "-n", "OTHER", "-C", vol, "4200").CombinedOutput(); err != nil {
+		t.Fatalf("mkfs.fat: %v\n%s", err, b)
+	}
+	fat16, err := os.ReadFile(vol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const entries, first = 128, 34 // the table fills sectors 2-33
+	img := make([]byte, first*512+len(fat16))
+	copy(img[first*512:], fat16)
+	img[510], img[511] = 0x55, 0xAA
+	img[446+4] = 0xEE
+	le32(img, 446+8, 1)
+	le32(img, 446+12, uint32(len(img)/512-1))
+	h := img[512:]
+	copy(h, "EFI PART")
+	binary.LittleEndian.PutUint64(h[72:], 2)
+	le32(h, 80, entries)
+	le32(h, 84, 128)
+	for i := 0; i < entries; i++ {
+		e := img[1024+128*i:]
+		copy(e, "\xa2\xa0\xd0\xeb\xe5\xb9\x33\x44\x87\xc0\x68\xb6\xb7\x26\x99\xc7") // Microsoft basic data
+		binary.LittleEndian.PutUint64(e[32:], first)
+		binary.LittleEndian.PutUint64(e[40:], uint64(len(img)/512-1))
+	}
+	r := &countingReader{b: img}
+	_, err = readAnswers(r, int64(len(img)))
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("gave up after reading %d bytes", mediaReadBudget)) || !errors.Is(err, ErrMediaDamaged) {
+		t.Errorf("readAnswers(128 partitions) = %v, want it to give up at the read budget", err)
+	}
+	if n := r.read.Load(); n > mediaReadBudget+64<<10 {
+		t.Errorf("readAnswers read %d bytes, over the budget of %d", n, mediaReadBudget)
+	}
+}
