@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"reflect"
@@ -302,7 +303,7 @@ func TestQuoteCut(t *testing.T) {
 var yaml11Values = []string{
 	"0000:41:00.0", "41:00.0", "190:20:30", "1:20", "yes", "No", "ON", "off", "y", "N", "~", "null", "NULL",
 	"true", "False", "012", "0o12", "0x1F", "0b101", "1_000", "123", "-7", "+3", "1e3", "1E+3", "1.5", ".5",
-	".inf", "-.Inf", ".NaN", "2026-01-01", "2026-1-1 10:00:00", "2026-01-01T10:00:00Z", "<<", "=",
+	".inf", "-.Inf", ".NaN", "2026-01-01", "2026-1-1 10:00:00", "2026-01-01T10:00:00Z", "2026-1-1 10:00:00 +01:00", ".5_0", "1._5", "<<", "=",
 	"192.0.2.1",
 }
 
@@ -426,4 +427,68 @@ func missing(t *testing.T, why string) {
 		t.Fatalf("CI=true: %s", why)
 	}
 	t.Skip(why)
+}
+
+// TestMarshalQuotesRandomForYAML11 saves thousands of strings built from the characters
+// YAML 1.1 numbers, dates and booleans are made of, as first-boot commands, and checks
+// with PyYAML that each is read back as the string it was.
+func TestMarshalQuotesRandomForYAML11(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		missing(t, "python3 not installed (apt-get install -y python3-yaml)")
+	}
+	if err := exec.Command("python3", "-c", "import yaml").Run(); err != nil {
+		missing(t, "PyYAML not installed (apt-get install -y python3-yaml)")
+	}
+	rng := rand.New(rand.NewPCG(14, 1))
+	const alphabet = "0123456789._:-+eExXoObB TtZ~nNyY_"
+	words := []string{"yes", "no", "on", "off", "true", "false", "null", "inf", "nan", "Inf", "NaN", "<<", "="}
+	var values []string
+	for i := 0; i < 4000; i++ {
+		var b strings.Builder
+		if i%5 == 0 {
+			b.WriteString([]string{"", "-", "+", "."}[rng.IntN(4)] + words[rng.IntN(len(words))])
+		} else {
+			for n := 1 + rng.IntN(10); n > 0; n-- {
+				b.WriteByte(alphabet[rng.IntN(len(alphabet))])
+			}
+		}
+		if s := strings.TrimSpace(b.String()); s != "" && s == b.String() {
+			values = append(values, s)
+		}
+	}
+	a := Defaults(nil)
+	a.Install.FirstBoot = values
+	out, err := a.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("python3", "-c", `
+import json, sys, yaml
+n = yaml.compose(sys.stdin, Loader=yaml.SafeLoader)
+install = [v for k, v in n.value if k.value == "install"][0]
+fb = [v for k, v in install.value if k.value == "first_boot"][0]
+json.dump([[x.tag, x.value] for x in fb.value], sys.stdout)
+`)
+	cmd.Stdin = strings.NewReader(string(out))
+	cmd.Stderr = os.Stderr
+	res, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("PyYAML: %v", err)
+	}
+	var got [][2]string
+	if err := json.Unmarshal(res, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(values) {
+		t.Fatalf("PyYAML read %d first-boot commands, want %d", len(got), len(values))
+	}
+	bad := 0
+	for i, g := range got {
+		if g[0] != "tag:yaml.org,2002:str" || g[1] != values[i] {
+			if bad++; bad <= 20 {
+				t.Errorf("%q saved, read by a YAML 1.1 reader as %s %q", values[i], g[0], g[1])
+			}
+		}
+	}
+	t.Logf("%d random strings, %d misread", len(values), bad)
 }

@@ -69,16 +69,17 @@ func prune(n *yaml.Node) bool {
 
 // yaml11RE matches the plain scalars that a YAML 1.1 reader resolves to something other
 // than a string: the implicit types of the YAML 1.1 type repository
-// (https://yaml.org/type/: bool, null, int, float, timestamp, merge, value). PyYAML,
+// (https://yaml.org/type/: bool, null, int, float, timestamp, merge, value), with the
+// float widened to what PyYAML reads (".5_0"). PyYAML,
 // libyaml-based tools, older Go yaml.v2 and many configuration tools read YAML 1.1, where
 // 0000:41:00.0 is a sexagesimal number, 010 is octal 8, and on is true.
 var yaml11RE = regexp.MustCompile(`^(?:` + strings.Join([]string{
 	`y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF`,
 	`~|null|Null|NULL|`,
 	`[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+`,
-	`[-+]?(?:[0-9][0-9_]*)?\.[0-9.]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)`,
+	`[-+]?(?:[0-9][0-9_]*)?\.[0-9._]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)`,
 	`[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]`,
-	`[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*Z|[-+][0-9][0-9]?(?::[0-9][0-9])?)?`,
+	`[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?`,
 	`<<|=`,
 }, "|") + `)$`)
 
