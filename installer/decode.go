@@ -184,7 +184,7 @@ func Parse(name string, data []byte, base Answers) (Answers, error) {
 			p.add(name, Position{}, "", "the file is empty; want at least \"version: 1\"")
 			return a, p.join()
 		}
-		p.add(name, Position{}, "", "not valid YAML: %v", err)
+		p.add(name, Position{}, "", "not valid YAML: %s", err.Error()) // a string, so shown cuts it
 		return a, p.join()
 	}
 	var extra yaml.Node

@@ -128,6 +128,11 @@ func readAnswers(r io.ReaderAt, size int64) ([]byte, error) {
 		return data, nil
 	}
 	parts, tableErr := partitions(m, sector0)
+	if (tableErr != nil || len(parts) == 0) && plausibleBPB(sector0) {
+		// A FAT boot sector whose boot code reads as a partition table, or none: the
+		// filesystem's problem is the one to tell.
+		return nil, fatErr
+	}
 	if tableErr != nil {
 		return nil, tableErr
 	}
@@ -189,6 +194,14 @@ func firstFew(s []string) []string {
 // (fatgen103: BS_jmpBoot is EB ?? 90 or E9 ?? ??) and ends with the signature.
 func looksLikeBootSector(b []byte) bool {
 	return (b[0] == 0xEB && b[2] == 0x90 || b[0] == 0xE9) && b[510] == 0x55 && b[511] == 0xAA
+}
+
+// plausibleBPB reports whether b holds the start of a FAT boot sector: a jump, a sector
+// size, a power-of-two cluster and one to four FATs. An MBR's boot code rarely does.
+func plausibleBPB(b []byte) bool {
+	bps, spc, fats := binary.LittleEndian.Uint16(b[11:]), b[13], b[16]
+	return looksLikeBootSector(b) && (bps == 512 || bps == 1024 || bps == 2048 || bps == 4096) &&
+		spc != 0 && spc&(spc-1) == 0 && fats >= 1 && fats <= 4
 }
 
 // isISO9660 reports whether the medium has an ISO 9660 volume descriptor at sector 16.

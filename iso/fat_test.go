@@ -252,6 +252,12 @@ func damagedImages(t *testing.T) []damagedCase {
 	add("fat32-first-cluster-huge", mut(base32, func(img []byte) { le16(img, l32.entry(t, img, n)+20, 0xFFFF) }), "outside the data area", ErrMediaDamaged)
 	add("fat32-truncated-half", base32[:len(base32)/2], "is the image truncated", ErrMediaDamaged)
 	add("fat32-truncated-in-fat", base32[:l32.reserved*512+1024], "is the image truncated", ErrMediaDamaged)
+	add("fat32-truncated-boot-code-as-table", mut(base32[:len(base32)/2], func(img []byte) {
+		// Boot code that reads as a partition entry beyond the end.
+		img[446+4] = 0x0c
+		le32(img, 446+8, 100)
+		le32(img, 446+12, 1<<30)
+	}), "claims 1048576 bytes, but its volume has 524288", ErrMediaDamaged)
 	add("fat32-truncated-boot-sector", base32[:300], "less than one sector", ErrMediaDamaged)
 	for _, b := range []struct {
 		name string
