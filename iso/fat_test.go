@@ -54,7 +54,26 @@ func fat32Image(t *testing.T, files map[string]string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	zeroTimes(t, b)
 	return b
+}
+
+// zeroTimes clears the time stamps of the root directory's entries, so that an image
+// built twice is the same bytes (mkfs.fat --invariant does the rest) and regenerating the
+// seed corpus changes only what changed.
+func zeroTimes(t *testing.T, img []byte) {
+	l := readBPB(t, img, 0)
+	root := l.rootOff()
+	for o := root; o+32 <= root+max(l.bps*l.spc, l.rootEnts*32); o += 32 {
+		e := img[o : o+32]
+		if e[0] == 0 {
+			return
+		}
+		if e[11]&0x3F != 0x0F {
+			clear(e[13:20]) // creation time and date, access date
+			clear(e[22:26]) // modification time and date
+		}
+	}
 }
 
 // mkfsImage builds a FAT12 or FAT16 superfloppy of kib KiB with mkfs.fat and copies the
@@ -82,6 +101,7 @@ func mkfsImage(t *testing.T, bits, kib int, files map[string]string, extra ...st
 	if err != nil {
 		t.Fatal(err)
 	}
+	zeroTimes(t, b)
 	return b
 }
 
@@ -363,7 +383,8 @@ func damagedImages(t *testing.T) []damagedCase {
 		t.Fatal(err)
 	}
 	// -S 4: a table of four entries, so the partition can start at sector 3.
-	if b, err := exec.Command(sgdisk, "-a", "1", "-S", "4", "-n1:3:+256K", "-t1:0700", gptFile).CombinedOutput(); err != nil {
+	if b, err := exec.Command(sgdisk, "-a", "1", "-S", "4", "-n1:3:+256K", "-t1:0700",
+		"-U", "2bd7c8a4-0e6b-4c43-9b7a-000000000001", "-u", "1:2bd7c8a4-0e6b-4c43-9b7a-000000000002", gptFile).CombinedOutput(); err != nil {
 		t.Fatalf("sgdisk: %v\n%s", err, b)
 	}
 	gptImg, err := os.ReadFile(gptFile)
