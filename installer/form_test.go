@@ -93,7 +93,7 @@ func TestFormChecksWithoutHardware(t *testing.T) {
 		base + "network:\n  bridge: br_lan.1\n",
 		base + "storage:\n  encryption:\n    enabled: true\n    passphrase_file: /run/keys/luks-passphrase.txt\n",
 		base + "storage:\n  guests:\n    kind: directory\n    path: /var/lib/xen/images\n",
-		base + "storage:\n  preset: btrfs\nimpermanence:\n  preset: btrfs\n  directories: [/var/lib/libvirt, /etc/ssh]\n  files: [/etc/machine-id]\n",
+		base + "storage:\n  preset: btrfs\nimpermanence:\n  preset: btrfs\n  directories: [/var/lib/grafana, /srv/data]\n  files: [/etc/xen/xl.local.conf]\n",
 	}
 	for i, f := range good {
 		if _, err := ParseAndValidate("answers.yaml", []byte(f), Defaults(nil), nil); err != nil {

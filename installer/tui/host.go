@@ -46,12 +46,13 @@ func (f *hostForm) check(field string) func(string) error {
 		saved := f.st.a
 		defer func() { f.st.a = saved }()
 		_ = f.write(false)
-		for _, err := range sectionProblems(f.st, field) {
+		// The field's first problem, if any.
+		if errs := sectionProblems(f.st, field); len(errs) > 0 {
 			var fe *installer.FieldError
-			if errors.As(err, &fe) {
+			if errors.As(errs[0], &fe) {
 				return fe.Err
 			}
-			return err
+			return errs[0]
 		}
 		return nil
 	}

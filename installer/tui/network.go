@@ -186,12 +186,13 @@ func (f *networkForm) fieldCheck(field string, parse func(string) error) func(st
 		saved := f.st.a.Network
 		defer func() { f.st.a.Network = saved }()
 		f.write()
-		for _, err := range sectionProblems(f.st, field) {
+		// The field's first problem, if any.
+		if errs := sectionProblems(f.st, field); len(errs) > 0 {
 			var fe *installer.FieldError
-			if errors.As(err, &fe) {
+			if errors.As(errs[0], &fe) {
 				return fe.Err
 			}
-			return err
+			return errs[0]
 		}
 		return nil
 	}
