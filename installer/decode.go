@@ -159,13 +159,38 @@ func Problems(err error) []*FieldError {
 	return out
 }
 
-// Load reads an answers file; see Parse.
+// Load reads an answers file (ReadFile); see Parse.
 func Load(path string, base Answers) (Answers, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		return Answers{}, fmt.Errorf("read answers: %w", err)
+		return Answers{}, err
 	}
 	return Parse(path, data, base)
+}
+
+// MaxFileSize bounds an answers file read from disk: a real one is a few kilobytes; the
+// same bound as answers fetched or read from answers media (iso.MaxAnswersSize).
+const MaxFileSize = 1 << 20
+
+// ErrFileTooLarge is returned (wrapped) for an answers file over MaxFileSize.
+var ErrFileTooLarge = errors.New("answers file too large")
+
+// ReadFile reads an answers file of at most MaxFileSize bytes, without reading more than
+// that of a larger one (or of a device or FIFO given by mistake).
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read answers: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read answers %s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("read answers %s: %w: more than %d bytes", path, ErrFileTooLarge, MaxFileSize)
+	}
+	return data, nil
 }
 
 // Parse decodes an answers file strictly onto base (usually Defaults): unknown keys,

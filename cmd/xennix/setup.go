@@ -168,9 +168,9 @@ func loadHost(f setupFlags) (installer.InstalledHost, installer.Answers, error) 
 	}
 	next := h.Answers
 	if f.answers != "" {
-		data, err := os.ReadFile(f.answers)
+		data, err := installer.ReadFile(f.answers)
 		if err != nil {
-			return h, next, fmt.Errorf("read answers: %w", err)
+			return h, next, err
 		}
 		// Against this machine (or --hardware) when known: an uplink it does not have would
 		// take a remote host off the network.
