@@ -31,13 +31,27 @@ func runAccessible(ctx context.Context, o Options) (installer.Answers, error) {
 	say := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	run := func(g *huh.Group) error {
 		f := huh.NewForm(g).WithTheme(st.styles.huh).WithAccessible(true).WithInput(in).WithOutput(w)
-		if err := f.RunWithContext(ctx); err != nil {
-			return err
+		// huh's accessible prompts read the line without looking at the context: wait for
+		// either, so that Ctrl+C (SIGINT cancels ctx) quits at once instead of at the next
+		// Enter. The abandoned read ends with the process.
+		done := make(chan error, 1)
+		go func() { done <- f.RunWithContext(ctx) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			fmt.Fprintln(w)
+			return fmt.Errorf("%w: interrupted", ErrQuit)
 		}
 		if lr, ok := in.(*lineReader); ok && lr.eof {
 			return fmt.Errorf("%w: the input ended", ErrQuit)
 		}
-		return ctx.Err()
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: interrupted", ErrQuit)
+		}
+		return nil
 	}
 	runSpec := func(title string, spec formSpec) error {
 		for try := 0; ; try++ {
@@ -276,7 +290,7 @@ func plainStyles() Styles {
 	plain := lipgloss.NewStyle()
 	s.Title, s.Header, s.Section, s.Label, s.Muted, s.Warn, s.Error = plain, plain, plain, plain, plain, plain, plain
 	s.OK, s.Selected, s.Cursor, s.Disabled, s.Help, s.Status = plain, plain, plain, plain, plain, plain
-	s.huh = huh.ThemeFunc(huh.ThemeBase)
+	s.huh = newCachedTheme(huh.ThemeBase)
 	return s
 }
 

@@ -40,11 +40,13 @@ func (f *hostForm) load() {
 func (f *hostForm) intro() string { return "" }
 func (f *hostForm) live() string  { return "" }
 
-// check validates one field by the installer's rules, with the draft in place.
-func (f *hostForm) check(field string) func(string) error {
-	return func(string) error {
-		saved := f.st.a
-		defer func() { f.st.a = saved }()
+// check validates one field by the installer's rules, with the draft in place and the
+// value just typed in it (huh's accessible prompts validate before they store it).
+func (f *hostForm) check(field string, v *string) func(string) error {
+	return func(s string) error {
+		saved, old := f.st.a, *v
+		defer func() { f.st.a, *v = saved, old }()
+		*v = s
 		_ = f.write(false)
 		for _, err := range sectionProblems(f.st, field) {
 			var fe *installer.FieldError
@@ -67,16 +69,16 @@ func (f *hostForm) pages() []page {
 	return []page{
 		{build: func() *huh.Group {
 			g := []huh.Field{
-				huh.NewInput().Title("Host name").Description("One label: letters, digits and hyphens.").Value(&f.hostname).Validate(orCurrent(&f.hostname, f.check("host.hostname"))),
+				huh.NewInput().Title("Host name").Description("One label: letters, digits and hyphens.").Value(&f.hostname).Validate(orCurrent(&f.hostname, f.check("host.hostname", &f.hostname))),
 			}
 			if f.st.opts.Accessible {
-				g = append(g, huh.NewInput().Title("Time zone").Description("An IANA name such as UTC or Europe/Berlin.").Value(&f.tz).Validate(orCurrent(&f.tz, f.check("host.timezone"))))
+				g = append(g, huh.NewInput().Title("Time zone").Description("An IANA name such as UTC or Europe/Berlin.").Value(&f.tz).Validate(orCurrent(&f.tz, f.check("host.timezone", &f.tz))))
 			} else {
 				g = append(g, huh.NewSelect[string]().Title("Time zone").Description("Type / to search.").
 					Options(huh.NewOptions(timezones...)...).Filtering(false).Height(6).Value(&f.tz))
 			}
 			g = append(g, huh.NewInput().Title("Console keymap").Description("e.g. us, de-latin1, fr (ctrl+e completes).").
-				Suggestions(keymaps).Value(&f.keymap).Validate(orCurrent(&f.keymap, f.check("host.keymap"))))
+				Suggestions(keymaps).Value(&f.keymap).Validate(orCurrent(&f.keymap, f.check("host.keymap", &f.keymap))))
 			return huh.NewGroup(g...).Title("Host")
 		}},
 		{build: func() *huh.Group {
@@ -94,7 +96,7 @@ func (f *hostForm) pages() []page {
 		{build: func() *huh.Group {
 			return huh.NewGroup(
 				huh.NewInput().Title("Admin user name").Description("Optional: a user in the wheel group (sudo). Empty for none.").
-					Value(&f.adminName).Validate(orCurrent(&f.adminName, f.check("users.admin.name"))),
+					Value(&f.adminName).Validate(orCurrent(&f.adminName, f.check("users.admin.name", &f.adminName))),
 				f.st.secret(huh.NewInput().Title("Admin password").Description(pwDesc("the admin user", f.st.a.Users.Admin.HashedPassword != "")).Value(&f.adminPw)),
 				f.st.secret(huh.NewInput().Title("Admin password again").Value(&f.adminPw2).Validate(orCurrent(&f.adminPw2, func(s string) error {
 					if s != f.adminPw {
@@ -110,10 +112,10 @@ func (f *hostForm) pages() []page {
 
 func (f *hostForm) keysField(title string, v *string, field string) huh.Field {
 	if f.st.opts.Accessible {
-		return huh.NewInput().Title(title).Description("One key (ssh-ed25519 AAAA… comment), or empty.").Value(v).Validate(f.check(field))
+		return huh.NewInput().Title(title).Description("One key (ssh-ed25519 AAAA… comment), or empty.").Value(v).Validate(f.check(field, v))
 	}
 	return huh.NewText().Title(title).Description("One per line (alt+enter starts a new line); empty for none.").
-		Lines(3).Value(v).Validate(f.check(field))
+		Lines(3).Value(v).Validate(f.check(field, v))
 }
 
 func keyLines(s string) []string {

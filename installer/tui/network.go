@@ -166,25 +166,27 @@ func (f *networkForm) pages() []page {
 		{show: func() bool { return f.ipv4 == installer.IPv4Static }, build: func() *huh.Group {
 			return huh.NewGroup(
 				huh.NewInput().Title("Address/prefix").Placeholder("192.0.2.10/24").Value(&f.addr).
-					Validate(orCurrent(&f.addr, f.fieldCheck("network.ipv4.address", func(s string) error { _, err := parsePrefix(s); return err }))),
+					Validate(orCurrent(&f.addr, f.fieldCheck("network.ipv4.address", &f.addr, func(s string) error { _, err := parsePrefix(s); return err }))),
 				huh.NewInput().Title("Gateway").Placeholder("192.0.2.1").Value(&f.gw).
-					Validate(orCurrent(&f.gw, f.fieldCheck("network.ipv4.gateway", func(s string) error { _, err := parseAddr(s); return err }))),
+					Validate(orCurrent(&f.gw, f.fieldCheck("network.ipv4.gateway", &f.gw, func(s string) error { _, err := parseAddr(s); return err }))),
 				huh.NewInput().Title("DNS servers").Description("Separated by spaces; empty to use none.").Placeholder("192.0.2.53").Value(&f.dns).
-					Validate(orCurrent(&f.dns, f.fieldCheck("network.dns", func(s string) error { _, err := parseAddrs(s); return err }))),
+					Validate(orCurrent(&f.dns, f.fieldCheck("network.dns", &f.dns, func(s string) error { _, err := parseAddrs(s); return err }))),
 			)
 		}},
 	}
 }
 
 // fieldCheck validates one field: its own syntax, then the installer's validation of the
-// whole network with the value in place, keeping the problems of that field.
-func (f *networkForm) fieldCheck(field string, parse func(string) error) func(string) error {
+// whole network with the value just typed in place (huh's accessible prompts validate
+// before they store it), keeping the problems of that field.
+func (f *networkForm) fieldCheck(field string, v *string, parse func(string) error) func(string) error {
 	return func(s string) error {
 		if err := parse(s); err != nil {
 			return err
 		}
-		saved := f.st.a.Network
-		defer func() { f.st.a.Network = saved }()
+		saved, old := f.st.a.Network, *v
+		defer func() { f.st.a.Network, *v = saved, old }()
+		*v = s
 		f.write()
 		for _, err := range sectionProblems(f.st, field) {
 			var fe *installer.FieldError

@@ -71,8 +71,25 @@ func NewStyles(getenv func(string) string) Styles {
 		s.Spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 		s.BarFull, s.BarEmpty = "█", "░"
 	}
-	s.huh = huh.ThemeFunc(func(isDark bool) *huh.Styles { return huhStyles(isDark, noColor, ascii) })
+	s.huh = newCachedTheme(func(isDark bool) *huh.Styles { return huhStyles(isDark, noColor, ascii) })
 	return s
+}
+
+// cachedTheme is a huh theme made once per background: huh asks its theme for the styles
+// of every option it draws, and building them afresh each time made a redraw of the
+// 600-entry time zone list take about 100ms.
+type cachedTheme struct{ dark, light *huh.Styles }
+
+func newCachedTheme(f func(isDark bool) *huh.Styles) cachedTheme {
+	return cachedTheme{dark: f(true), light: f(false)}
+}
+
+// Theme returns the styles for a dark or light background.
+func (t cachedTheme) Theme(isDark bool) *huh.Styles {
+	if isDark {
+		return t.dark
+	}
+	return t.light
 }
 
 // huhStyles is huh's Charm theme, or its colourless base with ASCII markers.
