@@ -27,7 +27,7 @@ func runAccessible(ctx context.Context, o Options) (installer.Answers, error) {
 		in = &lineReader{r: bufio.NewReader(in)}
 	}
 	w := o.Output
-	st := &state{ctx: ctx, opts: o, r: o.Report, a: o.Base, styles: plainStyles(), keys: newKeyMap()}
+	st := &state{ctx: ctx, opts: o, r: o.Report, a: o.Base, styles: plainStyles(), keys: newKeyMap(), w: 78}
 	say := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	run := func(g *huh.Group) error {
 		f := huh.NewForm(g).WithTheme(st.styles.huh).WithAccessible(true).WithInput(in).WithOutput(w)
@@ -72,7 +72,7 @@ func runAccessible(ctx context.Context, o Options) (installer.Answers, error) {
 			if err == nil {
 				return nil
 			}
-			say("Please correct: %v", err)
+			say("Please correct:\n%s", describe(err, spec.labels()))
 			if try >= 4 {
 				return err
 			}

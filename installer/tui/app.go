@@ -73,6 +73,8 @@ type state struct {
 	confirmed  []string
 	result     InstallResult
 	installErr error
+	// w is the terminal's width.
+	w int
 }
 
 // app is the root model: the screens, the active one, resize fan-out, the global keys and
@@ -126,6 +128,9 @@ func newApp(ctx context.Context, o Options) *app {
 	return m
 }
 
+// width is the screen's width, for text wrapped outside a screen's View.
+func (st *state) width() int { return max(st.w, 20) }
+
 func (m *app) Init() tea.Cmd { return m.active().Enter() }
 
 func (m *app) active() screen { return m.screens[m.order[m.cur]] }
@@ -136,6 +141,7 @@ func (m *app) bodyHeight() int { return max(m.h-3, 3) }
 
 func (m *app) resize(w, h int) {
 	m.w, m.h = w, h
+	m.st.w = w
 	m.help.SetWidth(w)
 	for _, s := range m.screens {
 		s.SetSize(w, m.bodyHeight())
@@ -244,13 +250,51 @@ func (m *app) render() string {
 	case m.status != "":
 		status = s.Error.Render(m.status)
 	}
-	bindings := append([]key.Binding{}, m.active().ShortHelp()...)
-	if id != scrWelcome && id < scrProgress {
-		bindings = append(bindings, m.st.keys.Back)
-	}
-	bindings = append(bindings, m.st.keys.Help, m.st.keys.Quit)
-	foot := m.help.ShortHelpView(bindings)
+	foot := m.footer(m.active().ShortHelp(), id != scrWelcome && id < scrProgress)
 	return header + "\n" + fit(body, m.w, m.bodyHeight()) + "\n" + fit(status, m.w, 1) + "\n" + fit(foot, m.w, 1)
+}
+
+// footer is the help line: the screen's keys, then back, help and quit. A key the screen
+// binds itself is listed once, with the screen's meaning; when the line is too long the
+// screen's first keys give way (F1 lists them all), never help and quit.
+func (m *app) footer(screenKeys []key.Binding, withBack bool) string {
+	var keys []key.Binding
+	seen := map[string]bool{}
+	for _, k := range screenKeys {
+		if k.Enabled() && !seen[k.Help().Key] {
+			seen[k.Help().Key] = true
+			keys = append(keys, k)
+		}
+	}
+	var tail []key.Binding
+	if withBack && !seen[m.st.keys.Back.Help().Key] {
+		tail = append(tail, m.st.keys.Back)
+	}
+	tail = append(tail, m.st.keys.Help, m.st.keys.Quit)
+	view := func(ks []key.Binding) string {
+		h := m.help
+		h.SetWidth(0)
+		return h.ShortHelpView(append(append([]key.Binding{}, ks...), tail...))
+	}
+	// Moving about and selecting all are the first to give way, then the screen's first keys.
+	minor := func(k key.Binding) bool {
+		switch k.Help().Desc {
+		case "up", "down", "filter", "select all", "select none", "page up", "page down", "open editor", "prev file", "next file":
+			return true
+		}
+		return false
+	}
+	for i := 0; i < len(keys) && ansi.StringWidth(view(keys)) > m.w; {
+		if minor(keys[i]) {
+			keys = append(keys[:i:i], keys[i+1:]...)
+			continue
+		}
+		i++
+	}
+	for len(keys) > 1 && ansi.StringWidth(view(keys)) > m.w {
+		keys = keys[1:]
+	}
+	return view(keys)
 }
 
 func (m *app) progressFinished() bool {

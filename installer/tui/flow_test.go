@@ -55,7 +55,8 @@ func flows() []flow {
 			name: "uefi-nvme-ext4-dhcp-defaults", machine: "uefi-ext4-dhcp",
 			script: flat(
 				[]act{wait("Firmware"), press("enter")},
-				[]act{wait("CONTENTS"), press("enter")},
+				// The disk holds a Windows partition: it is not picked for the operator.
+				[]act{wait("CONTENTS"), press("space", "enter")},
 				[]act{wait("Encrypt"), press("enter", "enter")},
 				[]act{wait("Swap"), press("enter", "enter")},
 				[]act{wait("Resetting"), press("enter")},

@@ -1,12 +1,15 @@
 package tui
 
 import (
+	"errors"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 	"charm.land/lipgloss/v2"
+
+	"github.com/xennix/xennix/installer"
 )
 
 // page is one huh group of a form screen, built afresh each time it is shown so that its
@@ -29,6 +32,9 @@ type formSpec interface {
 	// key (validation as you type).
 	intro() string
 	live() string
+	// labels name the screen's fields by the answers' keys (longest prefix wins), so that a
+	// refusal names the field the operator sees, not a key of the answers file.
+	labels() map[string]string
 }
 
 // formScreen shows a formSpec one page at a time; Esc goes to the previous page, or back to
@@ -138,7 +144,7 @@ func (f *formScreen) Leave() { _ = f.spec.apply() }
 
 func (f *formScreen) finish() tea.Cmd {
 	if err := f.spec.apply(); err != nil {
-		f.problem = err.Error()
+		f.problem = describe(err, f.spec.labels())
 		return f.open(f.nextShown(-1, 1))
 	}
 	return next
@@ -173,7 +179,25 @@ func (f *formScreen) ShortHelp() []key.Binding {
 
 // wrapText wraps plain text at w cells.
 func wrapText(s string, w int) string {
-	return lipgloss.NewStyle().Width(max(w, 10)).Render(s)
+	lines := strings.Split(lipgloss.NewStyle().Width(max(w, 10)).Render(s), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// hang wraps text at w cells after a prefix, the next lines indented under the text.
+func hang(prefix, text string, w int) string {
+	pw := lipgloss.Width(prefix)
+	lines := strings.Split(wrapText(text, max(w-pw, 10)), "\n")
+	for i, l := range lines {
+		if i == 0 {
+			lines[i] = prefix + l
+		} else {
+			lines[i] = strings.Repeat(" ", pw) + l
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // orCurrent validates what was typed, or the current value when nothing was: huh's
@@ -187,3 +211,47 @@ func orCurrent(v *string, check func(string) error) func(string) error {
 		return check(s)
 	}
 }
+
+// describe is a refusal in the screen's words: each problem once, named by the label of its
+// field (labels maps answers keys, or their prefixes, to what the screen calls them).
+func describe(err error, labels map[string]string) string {
+	var lines []string
+	add := func(l string) {
+		if !contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	var walk func(error)
+	walk = func(e error) {
+		var fe *installer.FieldError
+		switch u := e.(type) {
+		case nil:
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		default:
+			if errors.As(e, &fe) {
+				add(fieldLabel(fe.Field, labels) + ": " + fe.Err.Error())
+			} else {
+				add(e.Error())
+			}
+		}
+	}
+	walk(err)
+	return strings.Join(lines, "\n")
+}
+
+// fieldLabel is the label of the longest key in labels that field lies in, or the field.
+func fieldLabel(field string, labels map[string]string) string {
+	best, label := -1, field
+	for k, l := range labels {
+		if inSection(field, k) && len(k) > best {
+			best, label = len(k), l
+		}
+	}
+	return label
+}
+
+// bad is a problem with one field, for describe.
+func bad(field string, err error) error { return &installer.FieldError{Field: field, Err: err} }

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"charm.land/huh/v2"
@@ -39,6 +38,17 @@ func (f *hostForm) load() {
 
 func (f *hostForm) intro() string { return "" }
 func (f *hostForm) live() string  { return "" }
+
+func (f *hostForm) labels() map[string]string {
+	return map[string]string{
+		"host": "Host", "host.hostname": "Host name", "host.timezone": "Time zone", "host.keymap": "Console keymap",
+		"users": "Logins", "users.root": "Root login", "users.root.password": "Root password",
+		"users.root.hashed_password": "Root password", "users.root.ssh_keys": "Root's SSH public keys",
+		"users.admin": "Admin user", "users.admin.name": "Admin user name",
+		"users.admin.password": "Admin password", "users.admin.hashed_password": "Admin password",
+		"users.admin.ssh_keys": "Admin's SSH public keys", "ssh": "Root login",
+	}
+}
 
 // check validates one field by the installer's rules, with the draft in place and the
 // value just typed in it (huh's accessible prompts validate before they store it).
@@ -145,7 +155,7 @@ func (f *hostForm) write(hash bool) error {
 		switch {
 		case p.pw == "":
 		case p.pw != p.again:
-			errs = append(errs, fmt.Errorf("users: the two %s passwords differ", map[bool]string{false: "root", true: "admin"}[p.admin]))
+			errs = append(errs, bad(map[bool]string{false: "users.root.password", true: "users.admin.password"}[p.admin], errors.New("the two passwords differ")))
 		case !hash:
 			p.acc.HashedPassword = "$6$placeholder$placeholderplaceholder"
 		default:

@@ -81,7 +81,16 @@ func nicLabel(n hwdetect.NIC) string {
 }
 
 func (f *networkForm) intro() string {
-	return wrapText(fmt.Sprintf("Guests and the host share the bridge %s. Pick what connects it to the network.", bridgeName(f.st.a)), 78)
+	return wrapText(fmt.Sprintf("Guests and the host share the bridge %s. Pick what connects it to the network.", bridgeName(f.st.a)), f.st.width())
+}
+
+func (f *networkForm) labels() map[string]string {
+	return map[string]string{
+		"network": "Network", "network.uplinks": "Uplink of the bridge", "network.bond": "Bond members",
+		"network.bond.mode": "Bonding mode", "network.ipv4": "IPv4 address of the host",
+		"network.ipv4.address": "Address/prefix", "network.ipv4.gateway": "Gateway",
+		"network.dns": "DNS servers", "network.vlan": "Management VLAN",
+	}
 }
 
 func bridgeName(a installer.Answers) string {
@@ -272,23 +281,23 @@ func (f *networkForm) write() []error {
 		if p, err := parsePrefix(f.addr); err == nil {
 			n.IPv4.Address = p
 		} else {
-			errs = append(errs, fmt.Errorf("network.ipv4.address: %w", err))
+			errs = append(errs, bad("network.ipv4.address", err))
 		}
 		if a, err := parseAddr(f.gw); err == nil {
 			n.IPv4.Gateway = a
 		} else {
-			errs = append(errs, fmt.Errorf("network.ipv4.gateway: %w", err))
+			errs = append(errs, bad("network.ipv4.gateway", err))
 		}
 		if d, err := parseAddrs(f.dns); err == nil {
 			n.DNS = d
 		} else {
-			errs = append(errs, fmt.Errorf("network.dns: %w", err))
+			errs = append(errs, bad("network.dns", err))
 		}
 	}
 	if v, err := parseVLAN(f.vlan); err == nil {
 		n.VLAN = v
 	} else {
-		errs = append(errs, fmt.Errorf("network.vlan: %w", err))
+		errs = append(errs, bad("network.vlan", err))
 	}
 	return errs
 }

@@ -52,10 +52,17 @@ func presetFits(st *state) []presetFit {
 		c.Storage.Preset = p
 		c.Storage.Guests = installer.GuestStorage{}
 		c.Storage.RootSize, c.Storage.TmpfsSize = 0, 0
+		// The swap is asked after the layout, and refused there when it does not fit: a
+		// swap too large must not hide every layout.
+		c.Storage.Swap = 0
 		c.Impermanence = installer.Impermanence{Preset: fittingImpermanence(p)}
 		why := ""
 		for _, pr := range installer.Problems(c.Validate(&st.r)) {
-			if inSection(pr.Field, "storage") || pr.Field == "disks" || inSection(pr.Field, "impermanence") {
+			if pr.Field == "storage.mirror" && p == installer.PresetTmpfsRoot && c.Storage.Mirror {
+				why = "it cannot mirror two disks"
+				break
+			}
+			if inSection(pr.Field, "storage") || inSection(pr.Field, "disks") || inSection(pr.Field, "impermanence") {
 				why = pr.Err.Error()
 				break
 			}
@@ -94,28 +101,100 @@ func (f *storageForm) load() {
 }
 
 func (f *storageForm) intro() string {
-	var not []string
+	// Presets refused for the same reason are named together, the reason once.
+	var reasons []string
+	byReason := map[string][]string{}
 	for _, x := range presetFits(f.st) {
 		if x.why != "" {
-			not = append(not, fmt.Sprintf("%s (%s)", x.p, x.why))
+			if _, ok := byReason[x.why]; !ok {
+				reasons = append(reasons, x.why)
+			}
+			byReason[x.why] = append(byReason[x.why], string(x.p))
 		}
 	}
-	if len(not) == 0 {
+	if len(reasons) == 0 {
 		return ""
 	}
-	return f.st.styles.Muted.Render(wrapText("Not offered on these disks: "+strings.Join(not, "; "), 78))
+	var not []string
+	for _, r := range reasons {
+		not = append(not, fmt.Sprintf("%s (%s)", strings.Join(byReason[r], ", "), r))
+	}
+	return f.st.styles.Muted.Render(wrapText("Not offered on these disks: "+strings.Join(not, "; "), f.st.width()))
 }
 
 func (f *storageForm) live() string { return "" }
 
+func (f *storageForm) labels() map[string]string {
+	return map[string]string{
+		"storage": "Storage layout", "disks": "Disks", "storage.swap": "Swap",
+		"storage.encryption": "Encryption passphrase", "storage.guests": "Guest disks",
+		"impermanence": "Storage layout",
+	}
+}
+
+// offered are the presets that fit the disks and firmware.
+func (f *storageForm) offered() []installer.Preset {
+	var out []installer.Preset
+	for _, x := range presetFits(f.st) {
+		if x.why == "" {
+			out = append(out, x.p)
+		}
+	}
+	return out
+}
+
+// checkSwap refuses a swap that is not a size, is too small, or does not fit on the disks
+// with the layout chosen: there, not at the review.
+func (f *storageForm) checkSwap(s string) error {
+	z, err := parseSize(s, installer.GiB)
+	if err != nil {
+		return err
+	}
+	if z != 0 && z < 64*installer.MiB {
+		return errors.New("at least 64MiB, or 0 for none")
+	}
+	fits := func(z installer.Size) (string, bool) {
+		c := f.st.a
+		c.Storage.Preset, c.Storage.Swap = f.preset, z
+		for _, p := range installer.Problems(c.Validate(&f.st.r)) {
+			if inSection(p.Field, "disks") {
+				return p.Err.Error(), false
+			}
+		}
+		return "", true
+	}
+	if _, ok := fits(z); ok {
+		return nil
+	}
+	if _, ok := fits(0); !ok {
+		return nil // the disks are refused without any swap: the layout's problem, not this field's
+	}
+	// The largest swap that fits, in whole GiB.
+	lo, hi := installer.Size(0), z/installer.GiB
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if _, ok := fits(mid * installer.GiB); ok {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	if lo == 0 {
+		return fmt.Errorf("%s does not fit on the picked disks with the %s layout: use 0 (no swap)", z, f.preset)
+	}
+	return fmt.Errorf("%s does not fit on the picked disks with the %s layout: at most %s", z, f.preset, lo*installer.GiB)
+}
+
 func (f *storageForm) pages() []page {
 	return []page{
-		{build: func() *huh.Group {
+		{show: func() bool { return len(f.offered()) == 0 }, build: func() *huh.Group {
+			return huh.NewGroup(huh.NewNote().Title("No storage layout fits the picked disks").
+				Description("Press Esc to go back to the disks and pick others.").Next(false))
+		}},
+		{show: func() bool { return len(f.offered()) > 0 }, build: func() *huh.Group {
 			var opts []huh.Option[installer.Preset]
-			for _, x := range presetFits(f.st) {
-				if x.why == "" {
-					opts = append(opts, huh.NewOption(fmt.Sprintf("%-10s %s", x.p, presetWords[x.p]), x.p))
-				}
+			for _, p := range f.offered() {
+				opts = append(opts, huh.NewOption(fmt.Sprintf("%-10s %s", p, presetWords[p]), p))
 			}
 			desc := "Layout of the picked disk."
 			if f.st.a.Storage.Mirror {
@@ -146,7 +225,7 @@ func (f *storageForm) pages() []page {
 				}))),
 			)
 		}},
-		{build: func() *huh.Group {
+		{show: func() bool { return len(f.offered()) > 0 }, build: func() *huh.Group {
 			var opts []huh.Option[installer.GuestKind]
 			for _, g := range guestKindsFor(f.preset) {
 				opts = append(opts, huh.NewOption(fmt.Sprintf("%-10s %s", g, guestWords[g]), g))
@@ -156,17 +235,8 @@ func (f *storageForm) pages() []page {
 				f.guests, f.guestsFor = autoGuestKind(f.preset), f.preset
 			}
 			return huh.NewGroup(
-				huh.NewInput().Title("Swap").Description("A size such as 8GiB, or 0 for none.").Value(&f.swap).
-					Validate(orCurrent(&f.swap, func(s string) error {
-						z, err := installer.ParseSize(s)
-						if err != nil {
-							return err
-						}
-						if z != 0 && z < 64*installer.MiB {
-							return errors.New("at least 64MiB, or 0 for none")
-						}
-						return nil
-					})),
+				huh.NewInput().Title("Swap").Description("A size: 8 (GiB), 8G or 512M; 0 for none.").Value(&f.swap).
+					Validate(orCurrent(&f.swap, f.checkSwap)),
 				huh.NewSelect[installer.GuestKind]().Title("Guest disks").Options(opts...).Value(&f.guests),
 			)
 		}},
@@ -236,10 +306,16 @@ func (f *storageForm) apply() error {
 		f.st.passphrase = f.pass1
 	}
 	var errs []error
-	if z, err := installer.ParseSize(f.swap); err == nil {
+	if len(f.offered()) == 0 {
+		errs = append(errs, errors.New("no storage layout fits the picked disks: go back and pick others"))
+	}
+	if z, err := parseSize(f.swap, installer.GiB); err == nil {
 		s.Swap = z
+		if err := f.checkSwap(f.swap); err != nil {
+			errs = append(errs, bad("storage.swap", err))
+		}
 	} else {
-		errs = append(errs, fmt.Errorf("storage.swap: %w", err))
+		errs = append(errs, bad("storage.swap", err))
 	}
 	// The kind the preset picks by itself stays unset, as in an answers file.
 	s.Guests.Kind = f.guests
@@ -260,9 +336,11 @@ func (f *storageForm) apply() error {
 		}
 	}
 	if f.encrypt && (len(f.pass1) < 8 || f.pass1 != f.pass2) {
-		errs = append(errs, errors.New("storage.encryption: the passphrase is shorter than 8 characters or the two differ"))
+		errs = append(errs, bad("storage.encryption", errors.New("shorter than 8 characters, or the two differ")))
 	}
-	errs = append(errs, sectionProblems(f.st, "storage")...)
+	if len(errs) == 0 {
+		errs = append(errs, sectionProblems(f.st, "storage", "disks")...)
+	}
 	return errors.Join(errs...)
 }
 

@@ -35,10 +35,17 @@ func (f *xenForm) load() {
 }
 
 func (f *xenForm) intro() string {
-	return wrapText("dom0 is the Linux that runs Xen's tools and the guests' disk and network I/O; guests get the rest of the machine.", 78)
+	return wrapText("dom0 is the Linux that runs Xen's tools and the guests' disk and network I/O; guests get the rest of the machine.", f.st.width())
 }
 
 func (f *xenForm) live() string { return "" }
+
+func (f *xenForm) labels() map[string]string {
+	return map[string]string{
+		"xen": "Xen", "xen.dom0_memory": "dom0 memory", "xen.dom0_vcpus": "dom0 vCPUs",
+		"xen.passthrough": "PCI devices to reserve for guests",
+	}
+}
 
 // passthroughCandidates are the PCI functions that can be hidden from dom0: not bridges.
 func passthroughCandidates(r hwdetect.Report) []hwdetect.PCIDevice {
@@ -69,7 +76,7 @@ func pciLabel(d hwdetect.PCIDevice) string {
 func (f *xenForm) pages() []page {
 	mem, vcpus := f.auto()
 	total := installer.Size(f.st.r.Memory.TotalBytes)
-	memWhy := fmt.Sprintf("Default %s: 1GiB plus 1/20 of the %s of memory, between 1 and 8GiB.", mem, total.Human())
+	memWhy := fmt.Sprintf("Default %s: 1GiB plus 1/20 of the %s of memory, between 1 and 8GiB. A bare number is MiB.", mem, total.Human())
 	if total == 0 {
 		memWhy = fmt.Sprintf("Default %s: the machine's memory is unknown.", mem)
 	}
@@ -78,7 +85,7 @@ func (f *xenForm) pages() []page {
 		{build: func() *huh.Group {
 			return huh.NewGroup(
 				huh.NewInput().Title("dom0 memory").Description(memWhy).Value(&f.mem).Validate(orCurrent(&f.mem, func(s string) error {
-					z, err := installer.ParseSize(s)
+					z, err := parseSize(s, installer.MiB)
 					if err != nil {
 						return err
 					}
@@ -135,13 +142,13 @@ func (f *xenForm) apply() error {
 	mem, vcpus := f.auto()
 	var errs []error
 	// The machine's own defaults stay unset ("auto"), as in an answers file.
-	if z, err := installer.ParseSize(f.mem); err != nil {
-		errs = append(errs, fmt.Errorf("xen.dom0_memory: %w", err))
+	if z, err := parseSize(f.mem, installer.MiB); err != nil {
+		errs = append(errs, bad("xen.dom0_memory", err))
 	} else if z != mem || x.Dom0Memory != 0 {
 		x.Dom0Memory = z
 	}
 	if v, err := strconv.Atoi(strings.TrimSpace(f.vcpus)); err != nil {
-		errs = append(errs, fmt.Errorf("xen.dom0_vcpus: %q is not a number", f.vcpus))
+		errs = append(errs, bad("xen.dom0_vcpus", fmt.Errorf("%q is not a number", f.vcpus)))
 	} else if v != vcpus || x.Dom0VCPUs != 0 {
 		x.Dom0VCPUs = v
 	}

@@ -1,0 +1,89 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/xennix/xennix/installer"
+)
+
+// TestSwapRefusedWhereTyped types a swap larger than the disk: the swap field refuses it
+// with the size that fits, going back shows the layouts, and a fitting size goes on.
+func TestSwapRefusedWhereTyped(t *testing.T) {
+	d := newDriver(t, testOptions(t, "uefi-ext4-dhcp"))
+	d.keys("enter", "space", "enter")
+	d.expect(scrStorage)
+	d.keys("enter", "enter")
+	if v := plainView(d.m); !strings.Contains(v, "Swap") {
+		t.Fatalf("not on the swap page:\n%s", v)
+	}
+	d.keys("ctrl+u")
+	d.typ("99T")
+	d.keys("enter")
+	v := plainView(d.m)
+	checkLines(t, v, 80, 24)
+	if !strings.Contains(v, "99TiB does not fit") || !strings.Contains(v, "at most 9") {
+		t.Errorf("the swap field does not refuse 99T where it is typed:\n%s", v)
+	}
+	d.expect(scrStorage)
+	d.keys("esc")
+	if v := plainView(d.m); !strings.Contains(v, "ext4") || !strings.Contains(v, "zfs") {
+		t.Errorf("back on the first page, the layouts are not offered:\n%s", v)
+	}
+	d.keys("enter", "enter")
+	d.keys("ctrl+u")
+	d.typ("8g")
+	d.keys("enter", "enter")
+	d.expect(scrImpermanence)
+	if got := d.m.st.a.Storage.Swap; got != 8*installer.GiB {
+		t.Errorf("storage.swap = %s, want 8GiB from 8g", got)
+	}
+}
+
+// TestMirrorOfUnequalDisksRefusedOnDisks picks a 447GiB and a 894GiB disk: Disks says why
+// no layout fits and stays, and the other disk can be picked instead.
+func TestMirrorOfUnequalDisksRefusedOnDisks(t *testing.T) {
+	d := newDriver(t, testOptions(t, "lvm-thinpool-bond-vlan"))
+	d.keys("enter")
+	d.expect(scrDisks)
+	d.m.screens[scrDisks].(*disks).picked = nil
+	d.keys("space", "down", "space", "enter")
+	v := plainView(d.m)
+	checkLines(t, v, 80, 24)
+	d.expect(scrDisks)
+	if !strings.Contains(v, "cannot hold XenNix") || strings.Count(v, "differ by more than") != 1 {
+		t.Errorf("Disks does not refuse the unequal mirror once, with why:\n%s", v)
+	}
+	if len(d.m.st.a.Disks.IDs) != 0 || d.m.st.a.Storage.Mirror {
+		t.Errorf("the refused pick was kept in the answers: %+v mirror %v", d.m.st.a.Disks, d.m.st.a.Storage.Mirror)
+	}
+	d.keys("space", "enter") // unpick sdb: sda alone
+	d.expect(scrStorage)
+}
+
+// TestInUseDisk is a machine whose only disk is mounted as /: Welcome says so with what
+// it holds, and Disks shows the mounts instead of "empty" and says what to do.
+func TestInUseDisk(t *testing.T) {
+	o := testOptions(t, "bios-limine-static")
+	for i := range o.Report.Disks {
+		if o.Report.Disks[i].Name == "sda" {
+			o.Report.Disks[i].Mounted = true
+			o.Report.Disks[i].MountPoints = []string{"/"}
+		}
+	}
+	o.Base = installer.Defaults(&o.Report)
+	d := newDriver(t, o)
+	v := plainView(d.m)
+	checkLines(t, v, 80, 24)
+	checkGolden(t, "in-use-welcome", v)
+	if !strings.Contains(v, "No disk can be installed on: sda (mounted on /)") {
+		t.Errorf("Welcome does not say the only disk is in use:\n%s", v)
+	}
+	d.keys("enter", "enter")
+	v = plainView(d.m)
+	checkLines(t, v, 80, 24)
+	checkGolden(t, "in-use-disks", v)
+	if strings.Contains(v, "empty") || !strings.Contains(v, "No disk here can be installed on") {
+		t.Errorf("Disks shows the in-use disk as empty, or does not say what to do:\n%s", v)
+	}
+}
