@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -47,6 +48,8 @@ type formScreen struct {
 	form    *huh.Form
 	w, h    int
 	problem string
+	// preFilter is the focused list's value before its filter started.
+	preFilter any
 }
 
 func newFormScreen(st *state, spec formSpec) *formScreen {
@@ -119,9 +122,18 @@ func (f *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return f, nil
 	}
-	if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, f.st.keys.Back) {
-		if fl, ok := f.form.GetFocusedField().(interface{ GetFiltering() bool }); !ok || !fl.GetFiltering() {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		fld := f.form.GetFocusedField()
+		fl, filterable := fld.(interface{ GetFiltering() bool })
+		switch {
+		case filterable && fl.GetFiltering() && key.Matches(k, f.st.keys.Back):
+			f.cancelFilter(fld)
+			return f, nil
+		case key.Matches(k, f.st.keys.Back):
 			return f, f.open(f.nextShown(f.idx, -1))
+		case filterable && !fl.GetFiltering():
+			// What the list holds before a filter starts, for Esc to come back to.
+			f.preFilter = fld.GetValue()
 		}
 	}
 	m, cmd := f.form.Update(msg)
@@ -137,6 +149,39 @@ func (f *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return f, back
 	}
 	return f, cmd
+}
+
+// cancelFilter leaves a list's filter with Esc without changing its value. huh's select
+// ends the filter on the first Esc and clears it on a second, keeping its cursor index,
+// which then points at another option that Enter would take (zfs became none): so the
+// filter is cleared at once and the cursor walked back to the value from before it.
+func (f *formScreen) cancelFilter(fld huh.Field) {
+	esc := tea.KeyPressMsg{Code: tea.KeyEscape}
+	send := func(k tea.KeyPressMsg) { m, _ := f.form.Update(k); f.form = m.(*huh.Form) }
+	send(esc)
+	for _, b := range fld.KeyBinds() {
+		if b.Enabled() && b.Help().Desc == "clear filter" {
+			send(esc)
+		}
+	}
+	if _, multi := fld.GetValue().([]string); multi || f.preFilter == nil {
+		return // a multi-select's picks do not follow its cursor
+	}
+	// Down then up puts the value on the cursor; then down until it is the old value. The
+	// walk goes to the field alone (the form redraws the whole page on every key), and a
+	// last up and down through the form redraws it.
+	down, up := tea.KeyPressMsg{Code: tea.KeyDown}, tea.KeyPressMsg{Code: tea.KeyUp}
+	fld.Update(down)
+	fld.Update(up)
+	first := fld.GetValue()
+	for i := 0; i < 10000 && !reflect.DeepEqual(fld.GetValue(), f.preFilter); i++ {
+		fld.Update(down)
+		if reflect.DeepEqual(fld.GetValue(), first) {
+			break // round the list: the old value is not in it
+		}
+	}
+	send(up)
+	send(down)
 }
 
 // Leave writes what was typed so far into the answers, for the way back.

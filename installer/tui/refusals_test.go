@@ -87,3 +87,58 @@ func TestInUseDisk(t *testing.T) {
 		t.Errorf("Disks shows the in-use disk as empty, or does not say what to do:\n%s", v)
 	}
 }
+
+// TestEscInFilterKeepsValue filters the impermanence list down to "none" and leaves the
+// filter with Esc: the choice stays zfs.
+func TestEscInFilterKeepsValue(t *testing.T) {
+	fl := flows()[2]
+	d := newDriver(t, testOptions(t, fl.machine))
+	for _, a := range fl.script {
+		if a.wait == "blank" {
+			break
+		}
+		switch {
+		case a.wait != "":
+		case a.typ != "":
+			d.typ(a.typ)
+		default:
+			d.keys(a.keys...)
+		}
+	}
+	d.expect(scrImpermanence)
+	d.keys("down", "/")
+	d.typ("no")
+	d.keys("esc")
+	d.expect(scrImpermanence)
+	if v := plainView(d.m); strings.Contains(v, "filter:") || !strings.Contains(v, "blank") {
+		t.Errorf("Esc did not leave the filter, or left the screen:\n%s", v)
+	}
+	d.keys("enter")
+	if v := plainView(d.m); !strings.Contains(v, "directories") {
+		t.Fatalf("after enter the choice was not zfs:\n%s", v)
+	}
+	d.keys("enter", "enter")
+	d.expect(scrNetwork)
+	if got := d.m.st.a.Impermanence.Preset; got != installer.ImpermanenceZFS {
+		t.Errorf("impermanence.preset = %s, want zfs (Esc must not change a value)", got)
+	}
+}
+
+// TestEscInTimezoneFilter does the same in the 600-entry time zone list.
+func TestEscInTimezoneFilter(t *testing.T) {
+	d := hostScreen(t)
+	d.keys("ctrl+u")
+	d.typ("h")
+	d.keys("enter", "down", "down", "down")
+	f := d.m.screens[scrHost].(*formScreen).spec.(*hostForm)
+	want := f.tz
+	if want == "UTC" {
+		t.Fatalf("the arrows did not move in the time zone list: %s", plainView(d.m))
+	}
+	d.keys("/")
+	d.typ("berl")
+	d.keys("esc", "enter")
+	if f.tz != want {
+		t.Errorf("time zone = %s after Esc in the filter, want %s", f.tz, want)
+	}
+}
