@@ -156,11 +156,12 @@ func (m *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		if m.asking {
 			switch {
-			case key.Matches(msg, m.st.keys.Yes):
+			// y, or Ctrl+C a second time, quits; n, Esc or Enter (the default, N) go on.
+			case key.Matches(msg, m.st.keys.Yes), key.Matches(msg, m.st.keys.Quit):
 				m.cancel()
 				m.err = ErrQuit
 				return m, tea.Quit
-			case key.Matches(msg, m.st.keys.No), key.Matches(msg, m.st.keys.Quit):
+			case key.Matches(msg, m.st.keys.No), key.Matches(msg, m.st.keys.Next):
 				m.asking = false
 			}
 			return m, nil

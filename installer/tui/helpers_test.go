@@ -100,14 +100,25 @@ func fakeInstall(dir string, rec *recorder, got *InstallRequest) func(context.Co
 type driver struct {
 	t    testing.TB
 	m    *app
+	root tea.Model // m, or the setup app around it
 	quit bool
 }
 
 func newDriver(t testing.TB, o Options) *driver {
 	d := &driver{t: t, m: newApp(context.Background(), o)}
+	d.root = d.m
 	d.m.resize(80, 24)
 	d.run(d.m.Init())
 	return d
+}
+
+// newSetupDriver drives xennix-setup's model.
+func newSetupDriver(t testing.TB, o SetupOptions) (*driver, *setupApp) {
+	s := newSetupApp(context.Background(), o)
+	d := &driver{t: t, m: s.app, root: s}
+	d.m.resize(80, 24)
+	d.run(s.Init())
+	return d, s
 }
 
 var cmdType = reflect.TypeFor[tea.Cmd]()
@@ -148,7 +159,7 @@ func (d *driver) run(cmd tea.Cmd) {
 }
 
 func (d *driver) send(msg tea.Msg) {
-	_, cmd := d.m.Update(msg)
+	_, cmd := d.root.Update(msg)
 	d.run(cmd)
 }
 

@@ -91,7 +91,7 @@ func (m *setupApp) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case m.rev.applying:
 			// While Apply runs the rebuild is not interrupted from here.
 			return m, nil
-		case m.rev.done:
+		case m.rev.done && !m.asking:
 			// Applied (or failed): leaving says so, not that nothing was changed.
 			m.err = m.rev.applyErr
 			return m, tea.Quit
@@ -235,8 +235,12 @@ func (r *setupReview) SetSize(w, h int) {
 	r.vp.SetContent(r.content())
 }
 
-// UsesEsc is true once applying started: there is no going back.
-func (r *setupReview) UsesEsc() bool { return r.applying || r.done }
+// UsesEsc is true while applying and after a successful apply: there is no going back.
+// After a failed apply Esc goes back to the screens, every edit kept, to change them.
+func (r *setupReview) UsesEsc() bool { return r.applying || (r.done && r.applyErr == nil) }
+
+// Leave forgets a failed apply, for another try after changing the answers.
+func (r *setupReview) Leave() { r.done, r.applyErr, r.out = false, nil, "" }
 
 func (r *setupReview) canApply() bool {
 	return r.diffErr == nil && strings.TrimSpace(r.diff) != "" && !r.applying && !r.done
@@ -247,6 +251,8 @@ func (r *setupReview) ShortHelp() []key.Binding {
 	switch {
 	case r.applying:
 		return nil
+	case r.done && r.applyErr != nil:
+		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "exit")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to change them"))}
 	case r.done:
 		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "exit"))}
 	case r.canApply():
@@ -317,7 +323,7 @@ func (r *setupReview) content() string {
 		if r.out != "" {
 			b.WriteString(strings.TrimRight(r.out, "\n") + "\n")
 		}
-		b.WriteString("Press enter to exit.\n")
+		b.WriteString("Press Esc to go back and change the answers (nothing is lost), or enter to exit.\n")
 	case r.done:
 		b.WriteString("\n" + s.Title.Render("Applied.") + "\n")
 		if r.out != "" {
@@ -334,6 +340,8 @@ func (r *setupReview) View() string {
 	switch {
 	case r.applying:
 		foot = "applying..."
+	case r.done && r.applyErr != nil:
+		foot = "esc: back to the answers; enter: exit"
 	case r.done:
 		foot = "press enter to exit"
 	case !r.canApply():

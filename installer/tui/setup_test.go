@@ -3,10 +3,12 @@ package tui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -148,5 +150,54 @@ func TestSetupQuit(t *testing.T) {
 	final := tm.FinalModel(t, 60*time.Second).(*setupApp)
 	if final.err != ErrQuit {
 		t.Fatalf("err = %v, want ErrQuit", final.err)
+	}
+}
+
+// TestSetupFailedApplyGoesBack fails the apply: Esc goes back to the screens with the edit
+// kept, and coming back to the review offers the apply again.
+func TestSetupFailedApplyGoesBack(t *testing.T) {
+	r, start := setupFixture(t)
+	applied := 0
+	o := SetupOptions{Report: r, Answers: start, Getenv: noColour, Diff: fakeDiff(start, &r),
+		Apply: func(context.Context, installer.Answers) (string, error) {
+			applied++
+			return "error: attribute 'xen' missing", errors.New("the rebuild failed, the previous files are back in place")
+		}}
+	d, s := newSetupDriver(t, o)
+	s.st.a.Xen.Dom0Memory = 6 * installer.GiB
+	s.cur = len(s.order) - 1
+	d.run(s.active().Enter())
+	d.keys("a")
+	v := ansi.Strip(s.render())
+	if applied != 1 || !strings.Contains(v, "Apply failed") || !strings.Contains(v, "esc") {
+		t.Fatalf("after a failed apply (%d calls) the review shows:\n%s", applied, v)
+	}
+	d.keys("esc")
+	d.expect(scrHost)
+	if got := s.st.a.Xen.Dom0Memory; got != 6*installer.GiB {
+		t.Errorf("after Esc dom0 memory = %s, want the edit 6GiB kept", got)
+	}
+	s.cur = len(s.order) - 1
+	d.run(s.active().Enter())
+	if v := ansi.Strip(s.render()); !strings.Contains(v, "press a to apply") {
+		t.Errorf("back on the review, apply is not offered again:\n%s", v)
+	}
+}
+
+// TestQuitPrompt: Enter at the quit prompt answers no; Ctrl+C twice quits.
+func TestQuitPrompt(t *testing.T) {
+	r, start := setupFixture(t)
+	d, s := newSetupDriver(t, SetupOptions{Report: r, Answers: start, Getenv: noColour, Diff: fakeDiff(start, &r)})
+	d.keys("ctrl+c")
+	if !s.asking {
+		t.Fatal("ctrl+c did not ask")
+	}
+	d.keys("enter")
+	if s.asking || d.quit {
+		t.Fatalf("enter at the prompt: asking %v, quit %v; want the prompt closed", s.asking, d.quit)
+	}
+	d.keys("ctrl+c", "ctrl+c")
+	if !d.quit || !errors.Is(s.err, ErrQuit) {
+		t.Errorf("ctrl+c twice: quit %v, err %v; want quit with ErrQuit", d.quit, s.err)
 	}
 }
