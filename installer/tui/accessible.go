@@ -264,7 +264,7 @@ func accessibleDone(st *state, run func(*huh.Group) error, say func(string, ...a
 		say("The install log is %s.", st.result.LogPath)
 	}
 	path := ""
-	if err := run(huh.NewGroup(huh.NewInput().Title("Save these answers to (empty: do not save)").Placeholder(DefaultAnswersPath).Value(&path))); err != nil {
+	if err := run(huh.NewGroup(huh.NewInput().Title("Save these answers to (empty: do not save)").Placeholder((&done{st: st}).defaultPath()).Value(&path))); err != nil {
 		return err
 	}
 	if path = strings.TrimSpace(path); path != "" {

@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"net/netip"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -262,8 +263,39 @@ func TestFlowInstall(t *testing.T) {
 		t.Fatalf("saved answers: %v", err)
 	}
 	got, _ := saved.Marshal()
-	want, _ := wantAnswers(t, fl).Marshal()
+	wa := wantAnswers(t, fl)
+	wa.Install.Wipe = true // the disks were confirmed: the file installs the same again
+	want, _ := wa.Marshal()
 	if !bytes.Equal(got, want) {
 		t.Errorf("saved answers:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestFlowDryRun installs as a dry run: the progress screen stays up with every step done
+// until Enter, and the answers are saved under --out by default.
+func TestFlowDryRun(t *testing.T) {
+	fl := flows()[0]
+	dir := t.TempDir()
+	rec := &recorder{}
+	var req InstallRequest
+	o := testOptions(t, fl.machine)
+	o.DryRun, o.Out, o.Root = true, dir, dir
+	o.Install = fakeInstall(dir, rec, &req)
+	m := newApp(t.Context(), o)
+	tm := newTermModel(t, m, 80, 24)
+	play(t, tm, append(fl.script,
+		wait("Every step ran"), press("enter"),
+		wait("no disk was touched"), press("s", "enter"),
+		wait("Saved"), press("q")))
+	final := tm.FinalModel(t, 60*time.Second).(*app)
+	if final.err != nil {
+		t.Fatalf("Run error = %v", final.err)
+	}
+	saved, err := installer.Load(filepath.Join(dir, "answers.yaml"), installer.Defaults(&o.Report))
+	if err != nil {
+		t.Fatalf("answers saved under --out: %v", err)
+	}
+	if !saved.Install.Wipe {
+		t.Error("the saved answers lack install.wipe")
 	}
 }

@@ -70,6 +70,9 @@ func (p *progress) ShortHelp() []key.Binding {
 	if p.err != nil {
 		return []key.Binding{k.Retry, k.Shell, k.Log, k.Leave}
 	}
+	if p.finished {
+		return []key.Binding{k.Next, k.Log}
+	}
 	return []key.Binding{k.Log}
 }
 
@@ -163,6 +166,10 @@ func (p *progress) Update(msg tea.Msg) (screen, tea.Cmd) {
 		p.st.installErr = msg.err
 		if msg.err == nil {
 			p.st.result = msg.res
+			if p.st.opts.DryRun {
+				// A dry run takes a moment: stay, so that its steps can be read.
+				return p, nil
+			}
 			return p, next
 		}
 		p.logLines(strings.Split(msg.err.Error(), "\n"))
@@ -172,6 +179,8 @@ func (p *progress) Update(msg tea.Msg) (screen, tea.Cmd) {
 		switch {
 		case key.Matches(msg, k.Log):
 			p.showLog = !p.showLog
+		case p.finished && p.err == nil && key.Matches(msg, k.Next):
+			return p, next
 		case p.err != nil && key.Matches(msg, k.Retry):
 			return p, p.start(true)
 		case p.err != nil && key.Matches(msg, k.Shell):
@@ -239,6 +248,9 @@ func (p *progress) View() string {
 	}
 	for _, r := range p.visibleRows(stepRows) {
 		b.WriteString(p.rowView(r) + "\n")
+	}
+	if p.finished && p.err == nil {
+		b.WriteString(s.OK.Render("Every step ran.") + " Press enter for the result.\n")
 	}
 	if p.err != nil {
 		b.WriteString(s.Error.Render("The install stopped. What was done is kept.") + " r retries the step")
