@@ -75,6 +75,9 @@ type state struct {
 	installErr error
 	// w is the terminal's width.
 	w int
+	// tried is set once Enter was pressed on the page shown: a field that starts out
+	// wrong (no bond members picked yet) is not refused before the operator tried it.
+	tried bool
 }
 
 // app is the root model: the screens, the active one, resize fan-out, the global keys and

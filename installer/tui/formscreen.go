@@ -76,6 +76,7 @@ func (f *formScreen) nextShown(i, dir int) int {
 
 func (f *formScreen) open(i int) tea.Cmd {
 	f.idx = i
+	f.st.tried = false
 	if i < 0 || i >= len(f.pages) {
 		f.form = nil
 		return nil
@@ -96,7 +97,13 @@ func (f *formScreen) sizeForm() {
 	}
 	used := lipgloss.Height(f.spec.intro()) + 3
 	f.form.WithWidth(f.w).WithHeight(max(f.h-used, 5))
+	// huh draws a page only in Update: without one, a resized page keeps the old wrapping.
+	m, _ := f.form.Update(redrawMsg{})
+	f.form = m.(*huh.Form)
 }
+
+// redrawMsg makes a huh form draw its page again, at its new size.
+type redrawMsg struct{}
 
 func (f *formScreen) SetSize(w, h int) {
 	f.w, f.h = w, h
@@ -134,6 +141,9 @@ func (f *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case filterable && !fl.GetFiltering():
 			// What the list holds before a filter starts, for Esc to come back to.
 			f.preFilter = fld.GetValue()
+		}
+		if key.Matches(k, f.st.keys.Next) {
+			f.st.tried = true
 		}
 	}
 	m, cmd := f.form.Update(msg)

@@ -124,7 +124,7 @@ func (f *hostForm) keysField(title string, v *string, field string) huh.Field {
 	if f.st.opts.Accessible {
 		return huh.NewInput().Title(title).Description("One key (ssh-ed25519 AAAA… comment), or empty.").Value(v).Validate(f.check(field, v))
 	}
-	return huh.NewText().Title(title).Description("One per line (alt+enter starts a new line); empty for none.").
+	return huh.NewText().Title(title).Description("One per line (alt+enter: new line); empty: none.").
 		Lines(3).Value(v).Validate(f.check(field, v))
 }
 

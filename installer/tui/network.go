@@ -111,7 +111,10 @@ func (f *networkForm) live() string {
 		if errors.As(err, &fe) && f.ipv4 == installer.IPv4Static && f.addr == "" && fe.Field == "network.ipv4.address" {
 			continue // not typed yet
 		}
-		lines = append(lines, f.st.styles.Error.Render("! ")+err.Error())
+		if errors.As(err, &fe) && inSection(fe.Field, "network.bond") && !f.st.tried {
+			continue // no member picked yet
+		}
+		lines = append(lines, hang(f.st.styles.Error.Render("! "), describe(err, f.labels()), f.st.width()))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -154,7 +157,7 @@ func (f *networkForm) pages() []page {
 			return huh.NewGroup(
 				huh.NewMultiSelect[string]().Title("Bond members").Description("Pick two or more with space or x.").Height(len(opts)+3).
 					Options(opts...).Value(&f.members).Validate(func(v []string) error {
-					if len(v) < 2 {
+					if len(v) < 2 && f.st.tried {
 						return errors.New("a bond needs at least two members")
 					}
 					return nil

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/xennix/xennix/installer"
 )
 
@@ -141,4 +143,59 @@ func TestEscInTimezoneFilter(t *testing.T) {
 	if f.tz != want {
 		t.Errorf("time zone = %s after Esc in the filter, want %s", f.tz, want)
 	}
+}
+
+// TestResizeNarrowAndBack shrinks every question screen to 60 columns and grows it back:
+// the view is the one from before, not wrapped at 60.
+func TestResizeNarrowAndBack(t *testing.T) {
+	fl := flows()[1]
+	d := newDriver(t, testOptions(t, fl.machine))
+	n := 0
+	for _, a := range untilReview(fl.script) {
+		switch {
+		case a.wait != "":
+			before := plainView(d.m)
+			d.send(tea.WindowSizeMsg{Width: 60, Height: 24})
+			narrow := plainView(d.m)
+			checkLines(t, narrow, 60, 24)
+			if foot := narrow[strings.LastIndex(strings.TrimSuffix(narrow, "\n"), "\n"):]; !strings.Contains(foot, "ctrl+c quit") {
+				t.Errorf("step %d: the footer at 60 columns hides ctrl+c quit: %q", n, foot)
+			}
+			if lost := lostWords(before, narrow); len(lost) > 0 && d.screen() != scrDisks && d.screen() != scrReview {
+				t.Errorf("step %d (%s): at 60 columns %q are cut off:\n%s", n, screenTitles[d.screen()], lost, narrow)
+			}
+			d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+			if after := plainView(d.m); after != before {
+				t.Errorf("step %d (%s): after 60 columns and back the view is\n%s\nwant\n%s", n, screenTitles[d.screen()], after, before)
+			}
+			n++
+		case a.typ != "":
+			d.typ(a.typ)
+		default:
+			d.keys(a.keys...)
+		}
+	}
+}
+
+// lostWords are the words of a view that a narrower one lacks (below the header line, and
+// while the body has room: nothing may be cut at the right margin).
+func lostWords(wide, narrow string) []string {
+	have := map[string]int{}
+	// The header and the footer (whose minor keys give way) are not compared.
+	body := func(v string) []string {
+		lines := strings.Split(strings.TrimSuffix(v, "\n"), "\n")
+		return strings.Fields(strings.Join(lines[1:len(lines)-1], "\n"))
+	}
+	for _, w := range body(narrow) {
+		have[w]++
+	}
+	var lost []string
+	for _, w := range body(wide) {
+		if have[w] == 0 {
+			lost = append(lost, w)
+		} else {
+			have[w]--
+		}
+	}
+	return lost
 }
