@@ -253,7 +253,7 @@ func (p *progress) View() string {
 		b.WriteString(s.OK.Render("Every step ran.") + " Press enter for the result.\n")
 	}
 	if p.err != nil {
-		b.WriteString(s.Error.Render("The install stopped. What was done is kept.") + " r retries the step")
+		b.WriteString(s.Error.Render("The install stopped; what was done is kept.") + " r retries the step")
 		if p.hint {
 			b.WriteString("\n" + wrapText("A shell is on the next console (Alt+F2, or tty2 on a serial line: log in as root). The log is "+installer.WorkDir+"/install.log. After a fix, press r here, or later run: xennix install --answers "+installer.WorkDir+"/answers.yaml --resume", p.w))
 		}
@@ -261,7 +261,12 @@ func (p *progress) View() string {
 	}
 	if logRows > 0 {
 		b.WriteString(s.Muted.Render("--- log ---") + "\n")
-		tail := p.log
+		// The last lines that fit, each wrapped at the width rather than cut.
+		var tail []string
+		for i := len(p.log) - 1; i >= 0 && len(tail) < logRows; i-- {
+			w := strings.Split(ansi.Wrap(p.log[i], max(p.w, 10), ""), "\n")
+			tail = append(w, tail...)
+		}
 		if len(tail) > logRows {
 			tail = tail[len(tail)-logRows:]
 		}

@@ -36,6 +36,8 @@ type review struct {
 
 func newReview(st *state) *review {
 	r := &review{st: st, w: 80, h: 21, vp: viewport.New(), input: textinput.New()}
+	// Long lines (a by-id path, a Nix line, a command) wrap instead of being cut.
+	r.vp.SoftWrap = true
 	r.input.Prompt = "> "
 	r.input.CharLimit = 64
 	return r
@@ -244,7 +246,7 @@ func (r *review) summary() string {
 	s := st.styles
 	var b strings.Builder
 	line := func(label, text string) {
-		fmt.Fprintf(&b, "%s %s\n", s.Label.Render(fmt.Sprintf("%-12s", label)), text)
+		b.WriteString(hang(s.Label.Render(fmt.Sprintf("%-12s", label))+" ", text, r.w) + "\n")
 	}
 	b.WriteString(wrapText(st.plan.Summary, r.w) + "\n\n")
 	var disks []string

@@ -77,6 +77,7 @@ type setupApp struct {
 func newSetupApp(ctx context.Context, o SetupOptions) *setupApp {
 	m := newApp(ctx, Options{Report: o.Report, Base: o.Answers, Input: o.Input, Output: o.Output, Getenv: o.Getenv, ProgramOptions: o.ProgramOptions})
 	rev := &setupReview{st: m.st, o: o, w: 80, h: 21, vp: viewport.New()}
+	rev.vp.SoftWrap = true // a diff line or the rebuild's output wraps instead of being cut
 	m.screens[scrWelcome] = &setupHost{st: m.st, w: 80, h: 21}
 	m.screens[scrReview] = rev
 	m.order = setupOrder
