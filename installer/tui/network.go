@@ -177,11 +177,11 @@ func (f *networkForm) pages() []page {
 		}},
 		{show: func() bool { return f.ipv4 == installer.IPv4Static }, build: func() *huh.Group {
 			return huh.NewGroup(
-				huh.NewInput().Title("Address/prefix").Placeholder("192.0.2.10/24").Value(&f.addr).
+				huh.NewInput().Title("Address/prefix").Placeholder("e.g. 192.0.2.10/24").Value(&f.addr).
 					Validate(orCurrent(&f.addr, f.fieldCheck("network.ipv4.address", &f.addr, func(s string) error { _, err := parsePrefix(s); return err }))),
-				huh.NewInput().Title("Gateway").Placeholder("192.0.2.1").Value(&f.gw).
+				huh.NewInput().Title("Gateway").Placeholder("e.g. 192.0.2.1").Value(&f.gw).
 					Validate(orCurrent(&f.gw, f.fieldCheck("network.ipv4.gateway", &f.gw, func(s string) error { _, err := parseAddr(s); return err }))),
-				huh.NewInput().Title("DNS servers").Description("Separated by spaces; empty to use none.").Placeholder("192.0.2.53").Value(&f.dns).
+				huh.NewInput().Title("DNS servers").Description("Separated by spaces; empty to use none.").Placeholder("e.g. 192.0.2.53").Value(&f.dns).
 					Validate(orCurrent(&f.dns, f.fieldCheck("network.dns", &f.dns, func(s string) error { _, err := parseAddrs(s); return err }))),
 			)
 		}},

@@ -199,3 +199,23 @@ func lostWords(wide, narrow string) []string {
 	}
 	return lost
 }
+
+// TestChoiceVisibleWithoutColour draws the encryption question on a vt100 (colours on,
+// but none shown) and with NO_COLOR: the chosen answer is in brackets, seen as text.
+func TestChoiceVisibleWithoutColour(t *testing.T) {
+	for _, env := range []map[string]string{{"TERM": "vt100"}, {"TERM": "linux"}, {"NO_COLOR": "1", "TERM": "xterm-256color"}} {
+		o := testOptions(t, "uefi-ext4-dhcp")
+		o.Getenv = func(k string) string { return env[k] }
+		d := newDriver(t, o)
+		d.keys("enter", "space", "enter")
+		d.expect(scrStorage)
+		d.keys("enter") // to the question
+		if v := plainView(d.m); !strings.Contains(v, "[No]") || strings.Contains(v, "[Encrypt]") {
+			t.Errorf("%v: the chosen answer No is not marked as text:\n%s", env, v)
+		}
+		d.keys("left")
+		if v := plainView(d.m); !strings.Contains(v, "[Encrypt]") {
+			t.Errorf("%v: after left, Encrypt is not marked:\n%s", env, v)
+		}
+	}
+}

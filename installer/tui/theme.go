@@ -118,6 +118,17 @@ func huhStyles(isDark, noColor, ascii bool) *huh.Styles {
 	} else {
 		t = huh.ThemeCharm(isDark)
 	}
+	if ascii || noColor {
+		// Yes/No: the chosen one in brackets, not only in a colour (a vt100 or the Linux
+		// console shows no 256-colour background; a screen reader no attribute at all).
+		for _, f := range []*huh.FieldStyles{&t.Focused, &t.Blurred} {
+			f.FocusedButton = lipgloss.NewStyle().Reverse(true).Bold(true).
+				BorderStyle(lipgloss.Border{Left: "[", Right: "]"}).BorderLeft(true).BorderRight(true).MarginRight(1)
+			f.BlurredButton = lipgloss.NewStyle().
+				BorderStyle(lipgloss.Border{Left: " ", Right: " "}).BorderLeft(true).BorderRight(true).MarginRight(1)
+			f.Next = f.FocusedButton
+		}
+	}
 	if ascii {
 		for _, f := range []*huh.FieldStyles{&t.Focused, &t.Blurred} {
 			border := lipgloss.Border{Left: "|"}
