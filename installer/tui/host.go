@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"charm.land/huh/v2"
@@ -9,8 +10,38 @@ import (
 	"github.com/xennix/xennix/installer"
 )
 
-// keymaps are common console keymaps (kbd's names), offered as completions.
-var keymaps = []string{"us", "uk", "de", "de-latin1", "de-latin1-nodeadkeys", "fr", "fr-latin1", "es", "it", "ch", "sg", "fr_CH", "dk", "no", "sv-latin1", "fi", "nl", "be-latin1", "pl", "cz", "hu", "pt-latin1", "br-abnt2", "ru", "jp106", "dvorak", "colemak"}
+// keymaps are common console keymaps (kbd's names), offered first as completions.
+var keymaps = []string{"us", "uk", "de", "de-latin1", "de-latin1-nodeadkeys", "fr", "fr-latin1", "es", "it", "sg", "fr_CH", "dk", "no", "sv-latin1", "fi", "nl", "be-latin1", "pl", "cz", "hu", "pt-latin1", "br-abnt2", "ru", "jp106", "dvorak"}
+
+// checkKeymap refuses a keymap kbd does not have: NixOS would fail to build the console
+// setup with it, long after the install.
+func checkKeymap(s string) error {
+	s = strings.TrimSpace(s)
+	if s == "" || contains(kbdKeymaps, s) {
+		return nil
+	}
+	var near []string
+	for _, k := range kbdKeymaps {
+		if strings.HasPrefix(k, s) || strings.HasPrefix(s, k) && len(k) >= 2 {
+			near = append(near, k)
+		}
+	}
+	if len(near) > 0 && len(near) <= 6 {
+		return fmt.Errorf("%q is not a console keymap; did you mean %s?", s, strings.Join(near, ", "))
+	}
+	return fmt.Errorf("%q is not a console keymap (e.g. us, uk, de-latin1, fr, dvorak)", s)
+}
+
+// keymapSuggestions are the common keymaps, then every other one kbd has.
+func keymapSuggestions() []string {
+	out := append([]string{}, keymaps...)
+	for _, k := range kbdKeymaps {
+		if !contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
 
 // hostForm asks for the host name, time zone and keymap, and the logins: root's password
 // or SSH keys, and an optional admin user.
@@ -88,7 +119,12 @@ func (f *hostForm) pages() []page {
 					Options(huh.NewOptions(timezones...)...).Filtering(false).Height(6).Value(&f.tz))
 			}
 			g = append(g, huh.NewInput().Title("Console keymap").Description("e.g. us, de-latin1, fr (ctrl+e completes).").
-				Suggestions(keymaps).Value(&f.keymap).Validate(orCurrent(&f.keymap, f.check("host.keymap", &f.keymap))))
+				Suggestions(keymapSuggestions()).Value(&f.keymap).Validate(orCurrent(&f.keymap, func(s string) error {
+					if err := checkKeymap(s); err != nil {
+						return err
+					}
+					return f.check("host.keymap", &f.keymap)(s)
+				})))
 			return huh.NewGroup(g...).Title("Host")
 		}},
 		{build: func() *huh.Group {
@@ -174,5 +210,8 @@ func (f *hostForm) apply() error {
 		f.rootPw, f.rootPw2, f.adminPw, f.adminPw2 = "", "", "", ""
 	}
 	errs := append([]error{err}, sectionProblems(f.st, "host", "users", "ssh")...)
+	if kerr := checkKeymap(f.keymap); kerr != nil {
+		errs = append(errs, bad("host.keymap", kerr))
+	}
 	return errors.Join(errs...)
 }

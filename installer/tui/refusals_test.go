@@ -219,3 +219,29 @@ func TestChoiceVisibleWithoutColour(t *testing.T) {
 		}
 	}
 }
+
+// TestKeymapsKnown checks the suggested keymaps are kbd's, and that the host screen
+// refuses one kbd does not have (zz) where it is typed.
+func TestKeymapsKnown(t *testing.T) {
+	for _, k := range keymaps {
+		if !contains(kbdKeymaps, k) {
+			t.Errorf("suggested keymap %q is not one of kbd's", k)
+		}
+	}
+	d := hostScreen(t)
+	d.keys("ctrl+u")
+	d.typ("h")
+	d.keys("enter", "enter", "ctrl+u")
+	d.typ("zz")
+	d.keys("enter")
+	v := plainView(d.m)
+	if !strings.Contains(v, `"zz" is not a console keymap`) {
+		t.Errorf("keymap zz is not refused where typed:\n%s", v)
+	}
+	d.keys("ctrl+u")
+	d.typ("de-latin1")
+	d.keys("enter")
+	if v := plainView(d.m); !strings.Contains(v, "Root password") {
+		t.Errorf("de-latin1 is not accepted:\n%s", v)
+	}
+}
