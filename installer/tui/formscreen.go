@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -287,14 +288,27 @@ func describe(err error, labels map[string]string) string {
 			}
 		default:
 			if errors.As(e, &fe) {
-				add(fieldLabel(fe.Field, labels) + ": " + fe.Err.Error())
+				add(fieldLabel(fe.Field, labels) + ": " + inWords(fe.Err.Error(), labels))
 			} else {
-				add(e.Error())
+				add(inWords(e.Error(), labels))
 			}
 		}
 	}
 	walk(err)
 	return strings.Join(lines, "\n")
+}
+
+// keyRE finds answers keys in a message ("put a domain in host.domain").
+var keyRE = regexp.MustCompile(`\b[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+(\[[0-9]+\])?`)
+
+// inWords replaces the answers keys a message names by the screen's labels for them.
+func inWords(msg string, labels map[string]string) string {
+	return keyRE.ReplaceAllStringFunc(msg, func(k string) string {
+		if l := fieldLabel(k, labels); l != k {
+			return "«" + l + "»"
+		}
+		return k
+	})
 }
 
 // fieldLabel is the label of the longest key in labels that field lies in, or the field.

@@ -72,7 +72,7 @@ func (f *hostForm) live() string  { return "" }
 
 func (f *hostForm) labels() map[string]string {
 	return map[string]string{
-		"host": "Host", "host.hostname": "Host name", "host.timezone": "Time zone", "host.keymap": "Console keymap",
+		"host": "Host", "host.hostname": "Host name", "host.domain": "Domain", "host.locale": "Locale", "host.timezone": "Time zone", "host.keymap": "Console keymap",
 		"users": "Logins", "users.root": "Root login", "users.root.password": "Root password",
 		"users.root.hashed_password": "Root password", "users.root.ssh_keys": "Root's SSH public keys",
 		"users.admin": "Admin user", "users.admin.name": "Admin user name",
@@ -92,7 +92,7 @@ func (f *hostForm) check(field string, v *string) func(string) error {
 		for _, err := range sectionProblems(f.st, field) {
 			var fe *installer.FieldError
 			if errors.As(err, &fe) {
-				return fe.Err
+				return errors.New(inWords(fe.Err.Error(), f.labels()))
 			}
 			return err
 		}
@@ -120,11 +120,11 @@ func (f *hostForm) pages() []page {
 			}
 			g = append(g, huh.NewInput().Title("Console keymap").Description("e.g. us, de-latin1, fr (ctrl+e completes).").
 				Suggestions(keymapSuggestions()).Value(&f.keymap).Validate(orCurrent(&f.keymap, func(s string) error {
-					if err := checkKeymap(s); err != nil {
-						return err
-					}
-					return f.check("host.keymap", &f.keymap)(s)
-				})))
+				if err := checkKeymap(s); err != nil {
+					return err
+				}
+				return f.check("host.keymap", &f.keymap)(s)
+			})))
 			return huh.NewGroup(g...).Title("Host")
 		}},
 		{build: func() *huh.Group {

@@ -203,7 +203,7 @@ func (f *networkForm) fieldCheck(field string, v *string, parse func(string) err
 		for _, err := range sectionProblems(f.st, field) {
 			var fe *installer.FieldError
 			if errors.As(err, &fe) {
-				return fe.Err
+				return errors.New(inWords(fe.Err.Error(), f.labels()))
 			}
 			return err
 		}

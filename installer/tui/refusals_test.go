@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -243,5 +244,22 @@ func TestKeymapsKnown(t *testing.T) {
 	d.keys("enter")
 	if v := plainView(d.m); !strings.Contains(v, "Root password") {
 		t.Errorf("de-latin1 is not accepted:\n%s", v)
+	}
+}
+
+// TestRefusalsNameTheScreensFields types a host name with a dot: the refusal names the
+// screen's Domain question, not the answers key host.domain.
+func TestRefusalsNameTheScreensFields(t *testing.T) {
+	got := describe(errors.Join(
+		bad("users.root.ssh_keys[0]", errors.New("not an SSH public key")),
+		bad("host.hostname", errors.New("put a domain in host.domain")),
+	), (&hostForm{}).labels())
+	for _, key := range []string{"users.root", "host.domain", "ssh_keys"} {
+		if strings.Contains(got, key) {
+			t.Errorf("describe = %q, names the answers key %s", got, key)
+		}
+	}
+	if !strings.Contains(got, "Root's SSH public keys: not an SSH public key") {
+		t.Errorf("describe = %q, want the field's label", got)
 	}
 }
