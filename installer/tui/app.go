@@ -75,6 +75,8 @@ type state struct {
 	installErr error
 	// w is the terminal's width.
 	w int
+	// setup is true in xennix-setup.
+	setup bool
 	// tried is set once Enter was pressed on the page shown: a field that starts out
 	// wrong (no bond members picked yet) is not refused before the operator tried it.
 	tried bool
@@ -176,13 +178,15 @@ func (m *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, m.st.keys.Help):
 			m.showHelp = !m.showHelp
 			return m, nil
+		case m.showHelp:
+			// The help covers the screen: Esc closes it, and no key reaches the screen unseen.
+			if key.Matches(msg, m.st.keys.Back) {
+				m.showHelp = false
+			}
+			return m, nil
 		case key.Matches(msg, m.st.keys.Back):
 			if u, ok := m.active().(escUser); ok && u.UsesEsc() {
 				break
-			}
-			if m.showHelp {
-				m.showHelp = false
-				return m, nil
 			}
 			return m, back
 		}
@@ -316,18 +320,43 @@ func (m *app) countQuestions() int {
 	return n
 }
 
+// fullHelp is F1: what the screen decides, its keys, and where things are.
 func (m *app) fullHelp() string {
 	s := m.st.styles
+	id := m.activeID()
 	var b strings.Builder
-	b.WriteString(s.Title.Render("Keys") + "\n\n")
+	text, title := screenHelp[id], screenTitles[id]
+	if m.st.setup {
+		if t, ok := setupHelp[id]; ok {
+			text = t
+		}
+		if t, ok := setupTitles[id]; ok {
+			title = t
+		}
+	}
+	b.WriteString(s.Title.Render(title) + "\n")
+	b.WriteString(wrapText(text, m.w) + "\n\n")
+	b.WriteString(s.Title.Render("Keys") + "\n")
+	seen := map[string]bool{}
 	all := append(append([]key.Binding{}, m.active().ShortHelp()...), m.st.keys.Back, m.st.keys.Help, m.st.keys.Quit)
 	for _, k := range all {
 		h := k.Help()
-		fmt.Fprintf(&b, "  %-12s %s\n", h.Key, h.Desc)
+		if !k.Enabled() || seen[h.Key] {
+			continue
+		}
+		seen[h.Key] = true
+		desc := h.Desc
+		if k.Help() == m.st.keys.Back.Help() {
+			desc = "back one page or screen, keeping what you entered"
+		}
+		b.WriteString(hang(fmt.Sprintf("  %-12s ", h.Key), desc, m.w) + "\n")
 	}
-	b.WriteString("\nEsc goes back one screen and keeps what you entered; nothing is written to\n")
-	b.WriteString("any disk before you confirm the disks by name on the review screen.\n")
-	b.WriteString("The install log is " + installer.WorkDir + "/install.log; another console (Alt+F2)\nhas a shell.\n")
+	b.WriteString("\n")
+	if m.st.setup {
+		b.WriteString(wrapText("Nothing on this host changes until you apply on the last screen. F1 or Esc closes this help.", m.w) + "\n")
+	} else {
+		b.WriteString(wrapText("Nothing is written to any disk before you confirm the disks by name on the review screen. The install log is "+installer.WorkDir+"/install.log; another console (Alt+F2) has a shell. F1 or Esc closes this help.", m.w) + "\n")
+	}
 	return b.String()
 }
 

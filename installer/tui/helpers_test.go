@@ -186,6 +186,8 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyDown}
 	case "up":
 		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "f1":
+		return tea.KeyPressMsg{Code: tea.KeyF1}
 	case "left":
 		return tea.KeyPressMsg{Code: tea.KeyLeft}
 	case "tab":

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/xennix/xennix/installer"
 )
@@ -261,5 +262,46 @@ func TestRefusalsNameTheScreensFields(t *testing.T) {
 	}
 	if !strings.Contains(got, "Root's SSH public keys: not an SSH public key") {
 		t.Errorf("describe = %q, want the field's label", got)
+	}
+}
+
+// TestHelpPerScreen opens F1 on each screen of a flow: each says what its screen decides,
+// in its own words, fits 80x24, and xennix-setup does not speak of disks to erase.
+func TestHelpPerScreen(t *testing.T) {
+	fl := flows()[0]
+	d := newDriver(t, testOptions(t, fl.machine))
+	seen := map[string]screenID{}
+	for _, a := range untilReview(fl.script) {
+		switch {
+		case a.wait != "":
+			d.keys("f1")
+			v := plainView(d.m)
+			checkLines(t, v, 80, 24)
+			id := d.screen()
+			if !strings.Contains(v, screenTitles[id]) || !strings.Contains(v, "ctrl+c") {
+				t.Errorf("F1 on %s:\n%s", screenTitles[id], v)
+			}
+			_, body, _ := strings.Cut(v, "\n")
+			first := strings.SplitN(strings.TrimSpace(strings.SplitN(body, "\n", 3)[1]), " ", 4)
+			key := strings.Join(first, " ")
+			if other, ok := seen[key]; ok && other != id {
+				t.Errorf("F1 on %s starts like on %s: %q", screenTitles[id], screenTitles[other], key)
+			}
+			seen[key] = id
+			d.keys("esc")
+			if d.m.showHelp || d.screen() != id {
+				t.Errorf("Esc did not close the help on %s", screenTitles[id])
+			}
+		case a.typ != "":
+			d.typ(a.typ)
+		default:
+			d.keys(a.keys...)
+		}
+	}
+	r, start := setupFixture(t)
+	sd, s := newSetupDriver(t, SetupOptions{Report: r, Answers: start, Getenv: noColour, Diff: fakeDiff(start, &r)})
+	sd.keys("f1")
+	if v := ansi.Strip(s.render()); strings.Contains(v, "confirm the disks") || !strings.Contains(v, "layout was chosen") {
+		t.Errorf("xennix-setup's help is the installer's:\n%s", v)
 	}
 }

@@ -82,6 +82,7 @@ func newSetupApp(ctx context.Context, o SetupOptions) *setupApp {
 	m.screens[scrReview] = rev
 	m.order = setupOrder
 	m.cur = 0
+	m.st.setup = true
 	m.resize(m.w, m.h)
 	return &setupApp{app: m, rev: rev}
 }
