@@ -93,6 +93,7 @@ type app struct {
 	status   string
 	asking   bool // ctrl+c: asking whether to quit
 	showHelp bool
+	scroll   int // first line of a body taller than the screen
 	help     help.Model
 	err      error
 	cancel   context.CancelFunc
@@ -176,7 +177,13 @@ func (m *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.asking = true
 			return m, nil
 		case key.Matches(msg, m.st.keys.Help):
-			m.showHelp = !m.showHelp
+			m.showHelp, m.scroll = !m.showHelp, 0
+			return m, nil
+		case key.Matches(msg, m.st.keys.PageDown) && m.overflows():
+			m.scroll += m.bodyHeight() - 2
+			return m, nil
+		case key.Matches(msg, m.st.keys.PageUp) && m.overflows():
+			m.scroll -= m.bodyHeight() - 2
 			return m, nil
 		case m.showHelp:
 			// The help covers the screen: Esc closes it, and no key reaches the screen unseen.
@@ -197,6 +204,7 @@ func (m *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, tea.Quit
 		}
 		m.cur++
+		m.scroll = 0
 		return m, m.active().Enter()
 	case backMsg:
 		id := m.activeID()
@@ -208,6 +216,7 @@ func (m *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			l.Leave()
 		}
 		m.cur--
+		m.scroll = 0
 		return m, m.active().Enter()
 	case errMsg:
 		m.status = msg.err.Error()
@@ -247,6 +256,7 @@ func (m *app) render() string {
 	if m.showHelp {
 		body = m.fullHelp()
 	}
+	body = m.window(body)
 	status := ""
 	switch {
 	case m.asking && id == scrProgress && m.st.installErr == nil && !m.progressFinished():
@@ -303,6 +313,15 @@ func (m *app) footer(screenKeys []key.Binding, withBack bool) string {
 		keys = keys[1:]
 	}
 	return view(keys)
+}
+
+// overflows reports whether the body drawn is taller than the screen (then the app scrolls it).
+func (m *app) overflows() bool {
+	body := m.active().View()
+	if m.showHelp {
+		body = m.fullHelp()
+	}
+	return strings.Count(strings.TrimRight(body, "\n"), "\n")+1 > m.bodyHeight()
 }
 
 func (m *app) progressFinished() bool {
@@ -365,6 +384,27 @@ func dash(s Styles) string {
 		return "-"
 	}
 	return "—"
+}
+
+// window shows a body taller than the screen a part at a time: PgUp and PgDn scroll it,
+// and the last line says there is more, so that nothing is cut off at the bottom.
+func (m *app) window(body string) string {
+	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
+	h := m.bodyHeight()
+	if len(lines) <= h {
+		m.scroll = 0
+		return body
+	}
+	m.scroll = min(max(m.scroll, 0), len(lines)-(h-1))
+	shown := lines[m.scroll : m.scroll+h-1]
+	more := "pgdn: more below"
+	switch {
+	case m.scroll+h-1 >= len(lines):
+		more = "pgup: more above"
+	case m.scroll > 0:
+		more = "pgup/pgdn: more above and below"
+	}
+	return strings.Join(shown, "\n") + "\n" + m.st.styles.Muted.Render(fmt.Sprintf("-- %s (lines %d-%d of %d) --", more, m.scroll+1, m.scroll+h-1, len(lines)))
 }
 
 // fit makes text exactly h lines of at most w cells: long lines are cut, missing lines are

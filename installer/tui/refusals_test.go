@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -304,4 +305,27 @@ func TestHelpPerScreen(t *testing.T) {
 	if v := ansi.Strip(s.render()); strings.Contains(v, "confirm the disks") || !strings.Contains(v, "layout was chosen") {
 		t.Errorf("xennix-setup's help is the installer's:\n%s", v)
 	}
+}
+
+// TestWelcomeScrolls gives Welcome more warnings than fit: the last line says there is
+// more, and PgDn shows the rest, down to the last line.
+func TestWelcomeScrolls(t *testing.T) {
+	o := testOptions(t, "uefi-ext4-dhcp")
+	for i := range 8 {
+		o.Report.Warnings = append(o.Report.Warnings, fmt.Sprintf("Warning number %d: a long warning that wraps onto a second line at eighty columns, as hwdetect's do.", i))
+	}
+	d := newDriver(t, o)
+	v := plainView(d.m)
+	checkLines(t, v, 80, 24)
+	if !strings.Contains(v, "pgdn: more below") || strings.Contains(v, "confirm the disks by name") {
+		t.Fatalf("Welcome does not say there is more:\n%s", v)
+	}
+	d.keys("pgdown", "pgdown", "pgdown")
+	v = plainView(d.m)
+	checkLines(t, v, 80, 24)
+	if !strings.Contains(v, "confirm the disks by name") || !strings.Contains(v, "more above") {
+		t.Errorf("after PgDn the end of Welcome is not shown:\n%s", v)
+	}
+	d.keys("enter")
+	d.expect(scrDisks)
 }
