@@ -22,8 +22,9 @@ func TestAccessible(t *testing.T) {
 		"1",    // the one disk
 		"", "", // storage: ext4, no encryption
 		"", "", // swap 0, guests in a directory
-		"",     // uplink: auto
-		"", "", // dhcp, no VLAN
+		"", "", // uplink: auto, bridge xenbr0
+		"", "", "", // dhcp, no VLAN, MTU 1500
+		"", "", // IPv6 auto, no search domains
 		"", "", // dom0 memory and vCPUs as proposed
 		"0",      // no passthrough
 		"xen-01", // host name
@@ -151,12 +152,13 @@ func TestAccessibleChecksTypedValue(t *testing.T) {
 	o.Accessible = true
 	input := strings.Join([]string{
 		"1", "", "", "", "", // disk, storage
-		"",      // uplink: auto
-		"2", "", // static, no VLAN
+		"", "", // uplink: auto, bridge
+		"2", "", "", // static, no VLAN, MTU
 		"10.20.30.40/24", // address
 		"10.20.30.1",     // gateway
 		"",               // no DNS
-		"", "", "0",      // xen
+		"", "",           // IPv6 auto, no search domains
+		"", "", "0", // xen
 		"bad_name", "xen-01", // the first is refused
 		"", "", "", "", testKey, "", "", "", "",
 		"nvme0n1",

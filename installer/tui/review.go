@@ -295,6 +295,23 @@ func (r *review) summary() string {
 		}
 		ip += ", DNS " + strings.Join(d, " ")
 	}
+	ip6 := map[installer.IPv6Mode]string{installer.IPv6RA: "IPv6 auto", installer.IPv6DHCPv6: "IPv6 dhcpv6", installer.IPv6Off: "no IPv6", "": "IPv6 auto"}[n.IPv6.Mode]
+	if n.IPv6.Mode == installer.IPv6Static {
+		ip6 = "IPv6 " + n.IPv6.Address.String()
+		if n.IPv6.Gateway.IsValid() {
+			ip6 += " via " + n.IPv6.Gateway.String()
+		}
+	}
+	ip += "; " + ip6
+	if n.MTU != 0 {
+		ip += fmt.Sprintf("; MTU %d", n.MTU)
+	}
+	if len(n.Search) > 0 {
+		ip += "; search " + strings.Join(n.Search, " ")
+	}
+	if n.Bond != nil && n.Bond.Name != "" {
+		up = n.Bond.Name + ": " + up
+	}
 	line("Network", fmt.Sprintf("bridge %s over %s; %s", bridgeName(a), up, ip))
 	pt := "no passthrough"
 	if len(a.Xen.Passthrough) > 0 {

@@ -179,12 +179,13 @@ func TestBackKeepsAnswers(t *testing.T) {
 	d.expect(scrXen)
 	d.keys("esc")
 	d.expect(scrNetwork)
-	d.keys("enter")                  // uplink: auto
-	d.keys("down", "enter", "enter") // static, no VLAN
+	d.keys("enter", "enter")                  // uplink: auto, bridge xenbr0
+	d.keys("down", "enter", "enter", "enter") // static, no VLAN, MTU 1500
 	d.typ("192.0.2.10/24")
 	d.keys("enter")
 	d.typ("192.0.2.1")
 	d.keys("enter", "enter")
+	d.keys("enter", "enter") // IPv6 auto, no search domains
 	d.expect(scrXen)
 	d.keys("enter", "enter", "enter")
 	d.expect(scrHost)

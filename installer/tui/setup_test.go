@@ -72,10 +72,12 @@ func TestSetupFlow(t *testing.T) {
 	tm := newTermModel(t, newSetupApp(context.Background(), o), 80, 24)
 	script := flat(
 		[]act{wait("not changeable"), press("enter")},
-		[]act{wait("Uplink"), press("enter")},
+		[]act{wait("Uplink"), press("enter", "enter")},
 		[]act{wait("members"), press("enter", "enter")},
-		[]act{wait("VLAN"), press("enter", "enter")},
+		[]act{wait("LACP rate"), press("enter", "enter")},
+		[]act{wait("VLAN"), press("enter", "enter", "enter")},
 		[]act{wait("Gateway"), press("enter", "enter", "enter")},
+		[]act{wait("IPv6"), press("enter", "enter")},
 		flat([]act{wait("vCPUs")}, replace("6GiB"), []act{press("enter", "enter")}),
 		[]act{wait("PCI"), press("enter")},
 		[]act{wait("Resetting"), press("enter")},
