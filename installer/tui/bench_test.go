@@ -11,7 +11,7 @@ func hostScreen(b testing.TB) *driver {
 	fl := flows()[0]
 	d := newDriver(b, testOptions(b, fl.machine))
 	for _, a := range fl.script {
-		if a.wait == "keymap" {
+		if a.wait == "Domain" {
 			break
 		}
 		switch {
@@ -43,7 +43,7 @@ func BenchmarkHostTimezoneArrows(b *testing.B) {
 	d := hostScreen(b)
 	d.keys("ctrl+u")
 	d.typ("h")
-	d.keys("enter") // to the time zone list
+	d.keys("enter", "enter") // to the time zone list
 	var keys []tea.KeyPressMsg
 	for range 10 {
 		keys = append(keys, keyMsg("down"))

@@ -36,9 +36,11 @@ func flat(groups ...[]act) []act {
 // hostAndUsers fills the host screen: a host name and root's SSH key, nothing else.
 func hostAndUsers(hostname string) []act {
 	return flat(
-		[]act{wait("keymap")}, replace(hostname), []act{press("enter", "enter", "enter")},
-		[]act{wait("Root's"), press("enter", "enter"), typed(testKey), press("enter")},
+		[]act{wait("Domain")}, replace(hostname), []act{press("enter", "enter")},
+		[]act{wait("keymap"), press("enter", "enter", "enter")},
+		[]act{wait("Root's"), press("enter", "enter"), typed(testKey), press("enter", "enter")},
 		[]act{wait("Admin's"), press("enter", "enter", "enter", "enter")},
+		[]act{wait("Run the SSH server"), press("enter", "enter", "enter")},
 	)
 }
 

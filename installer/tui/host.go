@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"charm.land/huh/v2"
@@ -48,6 +49,10 @@ func keymapSuggestions() []string {
 type hostForm struct {
 	st                   *state
 	hostname, tz, keymap string
+	domain, locale       string
+	rootKeyFile          string
+	sshOn, sshPasswords  bool
+	rootLogin            installer.RootLogin
 	rootPw, rootPw2      string
 	rootKeys             string
 	adminName            string
@@ -65,6 +70,38 @@ func (f *hostForm) load() {
 	f.rootKeys = strings.Join(a.Users.Root.SSHKeys, "\n")
 	f.adminName = a.Users.Admin.Name
 	f.adminKeys = strings.Join(a.Users.Admin.SSHKeys, "\n")
+	f.domain, f.locale = a.Host.Domain, a.Host.Locale
+	if f.locale == "" {
+		f.locale = "en_US.UTF-8"
+	}
+	f.rootKeyFile = ""
+	f.sshOn, f.sshPasswords, f.rootLogin = a.SSHEnabled(), a.SSH.PasswordAuth, a.SSH.RootLogin
+	if f.rootLogin == "" {
+		f.rootLogin = "prohibit-password"
+	}
+}
+
+// fileKeys reads the SSH public keys of a file (one per line, # comments skipped): keys
+// brought on the answers medium or a USB stick instead of typed.
+func fileKeys(path string) ([]string, error) {
+	path = strings.TrimSpace(path)
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+	}
+	var out []string
+	for _, l := range keyLines(string(b)) {
+		if !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds no SSH public key", path)
+	}
+	return out, nil
 }
 
 func (f *hostForm) intro() string { return "" }
@@ -77,7 +114,9 @@ func (f *hostForm) labels() map[string]string {
 		"users.root.hashed_password": "Root password", "users.root.ssh_keys": "Root's SSH public keys",
 		"users.admin": "Admin user", "users.admin.name": "Admin user name",
 		"users.admin.password": "Admin password", "users.admin.hashed_password": "Admin password",
-		"users.admin.ssh_keys": "Admin's SSH public keys", "ssh": "Root login",
+		"users.admin.ssh_keys": "Admin's SSH public keys", "users.root.key_file": "Root's keys from a file",
+		"ssh": "SSH server", "ssh.enable": "Run the SSH server?", "ssh.root_login": "Root login over SSH",
+		"ssh.password_auth": "Allow password logins over SSH?",
 	}
 }
 
@@ -112,6 +151,14 @@ func (f *hostForm) pages() []page {
 			g := []huh.Field{
 				huh.NewInput().Title("Host name").Description("One label: letters, digits and hyphens.").Value(&f.hostname).Validate(orCurrent(&f.hostname, f.check("host.hostname", &f.hostname))),
 			}
+			if !f.st.fileSet("host", func(a installer.Answers) any { return a.Host.Domain }) {
+				g = append(g, huh.NewInput().Title("Domain").Description("The DNS domain: host name plus domain is the FQDN (e.g. lab.example.org); empty for none.").
+					Value(&f.domain).Validate(orCurrent(&f.domain, f.check("host.domain", &f.domain))))
+			}
+			return huh.NewGroup(g...).Title("Host")
+		}},
+		{build: func() *huh.Group {
+			var g []huh.Field
 			if f.st.opts.Accessible {
 				g = append(g, huh.NewInput().Title("Time zone").Description("An IANA name such as UTC or Europe/Berlin.").Value(&f.tz).Validate(orCurrent(&f.tz, f.check("host.timezone", &f.tz))))
 			} else {
@@ -125,7 +172,11 @@ func (f *hostForm) pages() []page {
 				}
 				return f.check("host.keymap", &f.keymap)(s)
 			})))
-			return huh.NewGroup(g...).Title("Host")
+			if !f.st.fileSet("host", func(a installer.Answers) any { return a.Host.Locale }) {
+				g = append(g, huh.NewInput().Title("Locale").Description("Language and formats of the host's messages; default en_US.UTF-8.").
+					Value(&f.locale).Validate(orCurrent(&f.locale, f.check("host.locale", &f.locale))))
+			}
+			return huh.NewGroup(g...).Title("Time and keyboard")
 		}},
 		{build: func() *huh.Group {
 			return huh.NewGroup(
@@ -137,6 +188,9 @@ func (f *hostForm) pages() []page {
 					return nil
 				}))),
 				f.keysField("Root's SSH public keys", &f.rootKeys, "users.root.ssh_keys"),
+				huh.NewInput().Title("Root's keys from a file").
+					Description("Optional: a file of public keys, e.g. on the answers medium or a USB stick mounted by hand.").
+					Value(&f.rootKeyFile).Validate(func(s string) error { _, err := fileKeys(s); return err }),
 			).Title("Root login")
 		}},
 		{build: func() *huh.Group {
@@ -152,6 +206,19 @@ func (f *hostForm) pages() []page {
 				}))),
 				f.keysField("Admin's SSH public keys", &f.adminKeys, "users.admin.ssh_keys"),
 			).Title("Admin user")
+		}},
+		{show: func() bool { return !f.st.fileSet("ssh", func(a installer.Answers) any { return a.SSH }) }, build: func() *huh.Group {
+			return huh.NewGroup(
+				huh.NewConfirm().Title("Run the SSH server?").Affirmative("Yes").Negative("No").Value(&f.sshOn),
+				huh.NewSelect[installer.RootLogin]().Title("Root login over SSH").Options(
+					huh.NewOption("prohibit-password  with a key only (the default)", installer.RootLogin("prohibit-password")),
+					huh.NewOption("yes                with a key or root's password", installer.RootLogin("yes")),
+					huh.NewOption("no                 never: log in as the admin user", installer.RootLogin("no")),
+				).Value(&f.rootLogin),
+				huh.NewConfirm().Title("Allow password logins over SSH?").
+					Description("Off by default: keys only. On, any account with a password can log in with it.").
+					Affirmative("Yes").Negative("No").Value(&f.sshPasswords),
+			).Title("SSH server")
 		}},
 	}
 }
@@ -179,10 +246,29 @@ func keyLines(s string) []string {
 func (f *hostForm) write(hash bool) error {
 	a := &f.st.a
 	a.Host.Hostname, a.Host.Timezone, a.Host.Keymap = strings.TrimSpace(f.hostname), f.tz, strings.TrimSpace(f.keymap)
+	a.Host.Domain, a.Host.Locale = strings.TrimSpace(f.domain), strings.TrimSpace(f.locale)
 	a.Users.Root.SSHKeys = keyLines(f.rootKeys)
+	var errs []error
+	if ks, err := fileKeys(f.rootKeyFile); err != nil {
+		errs = append(errs, bad("users.root.key_file", err))
+	} else {
+		for _, k := range ks {
+			if !contains(a.Users.Root.SSHKeys, k) {
+				a.Users.Root.SSHKeys = append(a.Users.Root.SSHKeys, k)
+			}
+		}
+	}
+	// SSH: the defaults (on, keys only, root by key) stay unset, as in an answers file.
+	switch {
+	case !f.sshOn:
+		off := false
+		a.SSH.Enable = &off
+	case a.SSH.Enable != nil && !*a.SSH.Enable:
+		a.SSH.Enable = nil
+	}
+	a.SSH.RootLogin, a.SSH.PasswordAuth = f.rootLogin, f.sshPasswords
 	a.Users.Admin.Name = strings.TrimSpace(f.adminName)
 	a.Users.Admin.SSHKeys = keyLines(f.adminKeys)
-	var errs []error
 	for _, p := range []struct {
 		admin     bool
 		pw, again string

@@ -26,12 +26,13 @@ func TestAccessible(t *testing.T) {
 		"", "", "", // dhcp, no VLAN, MTU 1500
 		"", "", // IPv6 auto, no search domains
 		"", "", // dom0 memory and vCPUs as proposed
-		"0",      // no passthrough
-		"xen-01", // host name
-		"", "",   // time zone UTC, keymap us
+		"0",          // no passthrough
+		"xen-01", "", // host name, no domain
+		"", "", "", // time zone UTC, keymap us, locale en_US.UTF-8
 		"", "", // no root password
-		testKey,        // root's key
+		testKey, "", // root's key, no key file
 		"", "", "", "", // no admin user
+		"", "", "", // SSH on, root by key, no passwords
 		"nvme0n1", // erase it
 	}, "\n") + "\n"
 	var out bytes.Buffer
@@ -160,7 +161,7 @@ func TestAccessibleChecksTypedValue(t *testing.T) {
 		"", "",           // IPv6 auto, no search domains
 		"", "", "0", // xen
 		"bad_name", "xen-01", // the first is refused
-		"", "", "", "", testKey, "", "", "", "",
+		"", "", "", "", "", "", testKey, "", "", "", "", "", "", "", "",
 		"nvme0n1",
 	}, "\n") + "\n"
 	var out bytes.Buffer

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -99,5 +101,50 @@ func TestPartialFileSkipsItsQuestions(t *testing.T) {
 	d.expect(scrXen)
 	if got := d.m.st.a.Network.Bridge; got != "br7" {
 		t.Errorf("bridge = %q, want the file's br7", got)
+	}
+}
+
+// TestHostQuestions answers the domain, the locale, root's keys from a file and the SSH
+// policy.
+func TestHostQuestions(t *testing.T) {
+	keys := filepath.Join(t.TempDir(), "keys.pub")
+	if err := os.WriteFile(keys, []byte("# ops\n"+testKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := hostScreen(t)
+	d.keys("ctrl+u")
+	d.typ("xen-01")
+	d.keys("enter")
+	d.typ("lab.example.org")
+	d.keys("enter", "enter", "enter", "ctrl+u") // time zone, keymap
+	d.typ("de_DE.UTF-8")
+	d.keys("enter", "enter", "enter", "enter") // no root password, no typed keys
+	d.typ(keys)
+	d.keys("enter", "enter", "enter", "enter", "enter") // no admin user
+	if v := plainView(d.m); !strings.Contains(v, "Run the SSH server?") {
+		t.Fatalf("no SSH page:\n%s", v)
+	}
+	d.keys("enter", "down", "enter", "left", "enter") // on, root login yes, passwords allowed
+	d.expect(scrReview)
+	a := d.m.st.a
+	if a.Host.Domain != "lab.example.org" || a.Host.Locale != "de_DE.UTF-8" {
+		t.Errorf("host = %+v, want domain lab.example.org, locale de_DE.UTF-8", a.Host)
+	}
+	if len(a.Users.Root.SSHKeys) != 1 || a.Users.Root.SSHKeys[0] != testKey {
+		t.Errorf("root's keys = %q, want the file's key", a.Users.Root.SSHKeys)
+	}
+	if a.SSH.RootLogin != "yes" || !a.SSH.PasswordAuth || !a.SSHEnabled() {
+		t.Errorf("ssh = %+v, want on, root login yes, password logins", a.SSH)
+	}
+}
+
+// TestKeyFileRefused names a file that is not there: refused where typed.
+func TestKeyFileRefused(t *testing.T) {
+	d := hostScreen(t)
+	d.keys("enter", "enter", "enter", "enter", "enter", "enter", "enter", "enter")
+	d.typ("/nonexistent/keys.pub")
+	d.keys("enter")
+	if v := plainView(d.m); !strings.Contains(v, "cannot read /nonexistent/keys.pub") {
+		t.Errorf("a missing key file is not refused where typed:\n%s", v)
 	}
 }

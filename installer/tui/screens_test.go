@@ -189,7 +189,9 @@ func TestBackKeepsAnswers(t *testing.T) {
 	d.expect(scrXen)
 	d.keys("enter", "enter", "enter")
 	d.expect(scrHost)
-	d.keys("enter", "enter", "enter", "enter", "enter", "enter", "enter", "enter", "enter", "enter")
+	for range 16 { // host, time and keyboard, root, admin, SSH
+		d.keys("enter")
+	}
 	d.expect(scrReview)
 	after := d.m.st.a
 	if after.Network.IPv4.Mode != installer.IPv4Static || after.Network.IPv4.Address.String() != "192.0.2.10/24" {

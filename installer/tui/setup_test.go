@@ -81,9 +81,11 @@ func TestSetupFlow(t *testing.T) {
 		flat([]act{wait("vCPUs")}, replace("6GiB"), []act{press("enter", "enter")}),
 		[]act{wait("PCI"), press("enter")},
 		[]act{wait("Resetting"), press("enter")},
+		[]act{wait("Domain"), press("enter", "enter")},
 		[]act{wait("keymap"), press("enter", "enter", "enter")},
-		[]act{wait("Root's"), press("enter", "enter", "enter")},
+		[]act{wait("Root's"), press("enter", "enter", "enter", "enter")},
 		[]act{wait("Admin's"), press("enter", "enter", "enter", "enter")},
+		[]act{wait("Run the SSH server"), press("enter", "enter", "enter")},
 		[]act{wait("+  dom0Memory = \"6GiB\""), press("a")},
 		[]act{wait("Applied."), press("enter")},
 	)
