@@ -22,10 +22,11 @@ func TestAccessible(t *testing.T) {
 		"1",    // the one disk
 		"", "", // storage: ext4, no encryption
 		"", "", // swap 0, guests in a directory
+		"",     // in /var/lib/xen/images
 		"", "", // uplink: auto, bridge xenbr0
 		"", "", "", // dhcp, no VLAN, MTU 1500
 		"", "", // IPv6 auto, no search domains
-		"", "", // dom0 memory and vCPUs as proposed
+		"", "", "", // dom0 memory and vCPUs as proposed, no serial console
 		"0",          // no passthrough
 		"xen-01", "", // host name, no domain
 		"", "", "", // time zone UTC, keymap us, locale en_US.UTF-8
@@ -152,14 +153,14 @@ func TestAccessibleChecksTypedValue(t *testing.T) {
 	o := testOptions(t, "uefi-ext4-dhcp")
 	o.Accessible = true
 	input := strings.Join([]string{
-		"1", "", "", "", "", // disk, storage
+		"1", "", "", "", "", "", // disk, storage
 		"", "", // uplink: auto, bridge
 		"2", "", "", // static, no VLAN, MTU
 		"10.20.30.40/24", // address
 		"10.20.30.1",     // gateway
 		"",               // no DNS
 		"", "",           // IPv6 auto, no search domains
-		"", "", "0", // xen
+		"", "", "", "0", // xen, no serial console
 		"bad_name", "xen-01", // the first is refused
 		"", "", "", "", "", "", testKey, "", "", "", "", "", "", "", "",
 		"nvme0n1",

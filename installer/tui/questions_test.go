@@ -16,7 +16,7 @@ func toNetwork(t *testing.T, o Options) *driver {
 	d := newDriver(t, o)
 	d.keys("enter", "space", "enter")
 	d.expect(scrStorage)
-	d.keys("enter", "enter", "enter", "enter")
+	d.keys("enter", "enter", "enter", "enter", "enter")
 	d.expect(scrImpermanence)
 	d.keys("enter")
 	d.expect(scrNetwork)
@@ -146,5 +146,38 @@ func TestKeyFileRefused(t *testing.T) {
 	d.keys("enter")
 	if v := plainView(d.m); !strings.Contains(v, "cannot read /nonexistent/keys.pub") {
 		t.Errorf("a missing key file is not refused where typed:\n%s", v)
+	}
+}
+
+// TestStorageAndXenQuestions puts guest images in a directory of their own and sets a
+// serial console; a bad console is refused where typed.
+func TestStorageAndXenQuestions(t *testing.T) {
+	d := newDriver(t, testOptions(t, "uefi-ext4-dhcp"))
+	d.keys("enter", "space", "enter", "enter", "enter", "enter", "enter")
+	if v := plainView(d.m); !strings.Contains(v, "Guest image directory") {
+		t.Fatalf("no guest directory question:\n%s", v)
+	}
+	d.keys("ctrl+u")
+	d.typ("/srv/guests")
+	d.keys("enter")
+	d.expect(scrImpermanence)
+	d.keys("enter")
+	d.expect(scrNetwork)
+	for range 7 {
+		d.keys("enter")
+	}
+	d.expect(scrXen)
+	d.keys("enter", "enter")
+	d.typ("com1")
+	d.keys("enter")
+	if v := plainView(d.m); !strings.Contains(v, "is not a serial console") {
+		t.Errorf("serial console com1 not refused where typed:\n%s", v)
+	}
+	d.keys("ctrl+u")
+	d.typ("ttyS1,115200")
+	d.keys("enter", "enter")
+	d.expect(scrHost)
+	if a := d.m.st.a; a.Storage.Guests.Path != "/srv/guests" || a.Boot.SerialConsole != "ttyS1,115200" {
+		t.Errorf("guests path %q, serial console %q; want /srv/guests, ttyS1,115200", a.Storage.Guests.Path, a.Boot.SerialConsole)
 	}
 }

@@ -38,7 +38,7 @@ func TestSwapRefusedWhereTyped(t *testing.T) {
 	d.keys("enter", "enter")
 	d.keys("ctrl+u")
 	d.typ("8g")
-	d.keys("enter", "enter")
+	d.keys("enter", "enter", "enter")
 	d.expect(scrImpermanence)
 	if got := d.m.st.a.Storage.Swap; got != 8*installer.GiB {
 		t.Errorf("storage.swap = %s, want 8GiB from 8g", got)

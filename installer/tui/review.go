@@ -266,7 +266,14 @@ func (r *review) summary() string {
 	if a.Storage.Mirror {
 		mirror = " mirror"
 	}
-	line("Storage", fmt.Sprintf("%s%s, %s, %s, guests: %s", a.Storage.Preset, mirror, enc, swap, a.GuestKind()))
+	guests := string(a.GuestKind())
+	if a.GuestKind() == installer.GuestDirectory {
+		guests += " " + cmpOr(a.Storage.Guests.Path, defaultGuestPath)
+		if a.Storage.Guests.Size != 0 {
+			guests += " (" + a.Storage.Guests.Size.String() + " volume)"
+		}
+	}
+	line("Storage", fmt.Sprintf("%s%s, %s, %s, guests: %s", a.Storage.Preset, mirror, enc, swap, guests))
 	imp := string(a.Impermanence.Preset)
 	if extra := append(append([]string{}, a.Impermanence.Directories...), a.Impermanence.Files...); len(extra) > 0 {
 		imp += ", also keeps " + strings.Join(extra, " ")
@@ -317,8 +324,25 @@ func (r *review) summary() string {
 	if len(a.Xen.Passthrough) > 0 {
 		pt = "passthrough " + strings.Join(a.Xen.Passthrough, " ")
 	}
+	if a.Boot.SerialConsole != "" {
+		pt += "; serial console " + a.Boot.SerialConsole
+	}
 	line("Xen", fmt.Sprintf("dom0 %s, %d vCPUs; %s", a.Dom0Memory(&st.r), a.Dom0VCPUs(&st.r), pt))
-	line("Host", fmt.Sprintf("%s, %s, keymap %s", a.Host.Hostname, a.Host.Timezone, a.Host.Keymap))
+	name := a.Host.Hostname
+	if a.Host.Domain != "" {
+		name += "." + a.Host.Domain
+	}
+	line("Host", fmt.Sprintf("%s, %s, keymap %s, locale %s", name, a.Host.Timezone, a.Host.Keymap, a.Host.Locale))
+	ssh := "SSH off"
+	if a.SSHEnabled() {
+		ssh = "SSH on, root login " + string(a.SSH.RootLogin)
+		if a.SSH.PasswordAuth {
+			ssh += ", password logins allowed"
+		} else {
+			ssh += ", keys only"
+		}
+	}
+	line("SSH", ssh)
 	line("Root", loginWords(a.Users.Root))
 	admin := "none"
 	if a.Users.Admin.Name != "" {
@@ -345,4 +369,11 @@ func loginWords(acc installer.Account) string {
 	}
 	w = append(w, fmt.Sprintf("%d SSH key(s)", len(acc.SSHKeys)))
 	return strings.Join(w, ", ")
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -187,7 +187,7 @@ func TestBackKeepsAnswers(t *testing.T) {
 	d.keys("enter", "enter")
 	d.keys("enter", "enter") // IPv6 auto, no search domains
 	d.expect(scrXen)
-	d.keys("enter", "enter", "enter")
+	d.keys("enter", "enter", "enter", "enter")
 	d.expect(scrHost)
 	for range 16 { // host, time and keyboard, root, admin, SSH
 		d.keys("enter")

@@ -20,7 +20,12 @@ type storageForm struct {
 	swap         string
 	guests       installer.GuestKind
 	guestsFor    installer.Preset // the preset guests was chosen for
+	guestPath    string
+	guestSize    string
 }
+
+// defaultGuestPath is where guest images go unless told (assets/nixos: xennix.storage).
+const defaultGuestPath = "/var/lib/xen/images"
 
 var presetWords = map[installer.Preset]string{
 	installer.PresetExt4:      "one ext4 root; guest images in a directory",
@@ -98,6 +103,32 @@ func (f *storageForm) load() {
 	f.swap = s.Swap.String()
 	f.guests = f.st.a.GuestKind()
 	f.guestsFor = f.preset
+	f.guestPath = s.Guests.Path
+	if f.guestPath == "" {
+		f.guestPath = defaultGuestPath
+	}
+	f.guestSize = ""
+	if s.Guests.Size != 0 {
+		f.guestSize = s.Guests.Size.String()
+	}
+}
+
+// checkGuests validates the guest directory and its size by the installer's rules.
+func (f *storageForm) checkGuests(path, size string) error {
+	c := f.st.a
+	c.Storage.Preset, c.Storage.Guests.Kind = f.preset, f.guests
+	c.Storage.Guests.Path = strings.TrimSpace(path)
+	z, err := optionalSize(size)
+	if err != nil {
+		return err
+	}
+	c.Storage.Guests.Size = z
+	for _, p := range installer.Problems(c.Validate(&f.st.r)) {
+		if inSection(p.Field, "storage.guests") {
+			return p.Err
+		}
+	}
+	return nil
 }
 
 func (f *storageForm) intro() string {
@@ -128,6 +159,7 @@ func (f *storageForm) labels() map[string]string {
 	return map[string]string{
 		"storage": "Storage layout", "disks": "Disks", "storage.swap": "Swap",
 		"storage.encryption": "Encryption passphrase", "storage.guests": "Guest disks",
+		"storage.guests.path": "Guest image directory", "storage.guests.size": "Size of its volume",
 		"impermanence": "Storage layout",
 	}
 }
@@ -240,6 +272,16 @@ func (f *storageForm) pages() []page {
 				huh.NewSelect[installer.GuestKind]().Title("Guest disks").Options(opts...).Value(&f.guests),
 			)
 		}},
+		{show: func() bool { return len(f.offered()) > 0 && f.guests == installer.GuestDirectory }, build: func() *huh.Group {
+			fields := []huh.Field{huh.NewInput().Title("Guest image directory").Description("Default " + defaultGuestPath + ".").
+				Value(&f.guestPath).Validate(orCurrent(&f.guestPath, func(s string) error { return f.checkGuests(s, "") }))}
+			if f.preset == installer.PresetLVM {
+				fields = append(fields, huh.NewInput().Title("Size of its volume").
+					Description("A logical volume of its own, e.g. 500 (GiB) or 2T; empty to keep the images in the root volume.").
+					Value(&f.guestSize).Validate(orCurrent(&f.guestSize, func(s string) error { return f.checkGuests(f.guestPath, s) })))
+			}
+			return huh.NewGroup(fields...)
+		}},
 	}
 }
 
@@ -322,8 +364,18 @@ func (f *storageForm) apply() error {
 	if f.guests == autoGuestKind(f.preset) {
 		s.Guests.Kind = ""
 	}
-	if s.Guests.Kind != installer.GuestDirectory && autoGuestKind(f.preset) != installer.GuestDirectory {
-		s.Guests.Path, s.Guests.Size = "", 0
+	s.Guests.Path, s.Guests.Size = "", 0
+	if f.guests == installer.GuestDirectory {
+		if p := strings.TrimSpace(f.guestPath); p != defaultGuestPath {
+			s.Guests.Path = p
+		}
+		if f.preset == installer.PresetLVM {
+			if z, err := optionalSize(f.guestSize); err == nil {
+				s.Guests.Size = z
+			} else {
+				errs = append(errs, bad("storage.guests.size", err))
+			}
+		}
 	}
 	// Impermanence must fit the storage: a change of preset resets it.
 	if old != f.preset || fittingImpermanence(f.preset) == installer.ImpermanenceTmpfs {
@@ -357,4 +409,12 @@ func sectionProblems(st *state, prefixes ...string) []error {
 		}
 	}
 	return out
+}
+
+// optionalSize is a size in GiB unless a unit is given, or 0 when nothing was typed.
+func optionalSize(s string) (installer.Size, error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, nil
+	}
+	return parseSize(s, installer.GiB)
 }

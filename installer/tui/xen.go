@@ -15,10 +15,11 @@ import (
 // xenForm asks for dom0's memory and vCPUs (defaults from the machine's size, with why)
 // and the PCI devices to reserve for passthrough.
 type xenForm struct {
-	st    *state
-	mem   string
-	vcpus string
-	pass  []string
+	st     *state
+	mem    string
+	vcpus  string
+	pass   []string
+	serial string
 }
 
 // autoXen is the answers' xen section left to the machine: what dom0 would get.
@@ -32,6 +33,19 @@ func (f *xenForm) load() {
 	f.mem = f.st.a.Dom0Memory(&f.st.r).String()
 	f.vcpus = strconv.Itoa(f.st.a.Dom0VCPUs(&f.st.r))
 	f.pass = append([]string{}, f.st.a.Xen.Passthrough...)
+	f.serial = f.st.a.Boot.SerialConsole
+}
+
+// checkSerial validates a serial console by the installer's rules, as typed.
+func (f *xenForm) checkSerial(s string) error {
+	c := f.st.a
+	c.Boot.SerialConsole = strings.TrimSpace(s)
+	for _, p := range installer.Problems(c.Validate(&f.st.r)) {
+		if p.Field == "boot.serial_console" {
+			return p.Err
+		}
+	}
+	return nil
 }
 
 func (f *xenForm) intro() string {
@@ -43,7 +57,7 @@ func (f *xenForm) live() string { return "" }
 func (f *xenForm) labels() map[string]string {
 	return map[string]string{
 		"xen": "Xen", "xen.dom0_memory": "dom0 memory", "xen.dom0_vcpus": "dom0 vCPUs",
-		"xen.passthrough": "PCI devices to reserve for guests",
+		"xen.passthrough": "PCI devices to reserve for guests", "boot.serial_console": "Serial console",
 	}
 }
 
@@ -107,6 +121,9 @@ func (f *xenForm) pages() []page {
 					}
 					return nil
 				})),
+				huh.NewInput().Title("Serial console").
+					Description("Xen's and the kernel's console on a serial line or IPMI SOL, e.g. ttyS0,115200; empty for the screen only.").
+					Value(&f.serial).Validate(f.checkSerial),
 			)
 		}},
 		{build: func() *huh.Group {
@@ -156,6 +173,7 @@ func (f *xenForm) apply() error {
 	if len(f.pass) > 0 {
 		x.Passthrough = append([]string{}, f.pass...)
 	}
-	errs = append(errs, sectionProblems(f.st, "xen")...)
+	f.st.a.Boot.SerialConsole = strings.TrimSpace(f.serial)
+	errs = append(errs, sectionProblems(f.st, "xen", "boot.serial_console")...)
 	return errors.Join(errs...)
 }
