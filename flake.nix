@@ -38,29 +38,33 @@
 
       version = self.shortRev or self.dirtyShortRev or "dev";
 
-      # Storage presets with an example host each (assets/nixos/examples/<preset>).
-      presets = [
-        "ext4"
-        "lvm"
-        "btrfs"
-        "zfs"
+      # The example hosts: for each answers file in assets/examples/, the /etc/nixos the
+      # installer writes for it (assets/nixos/examples/<name>/, regenerated and checked by
+      # `go test ./installer -run ExampleHosts`).
+      examples = [
+        "bios-limine-static"
+        "btrfs-impermanence"
+        "lvm-thinpool-bond-vlan"
         "tmpfs-root"
+        "uefi-ext4-dhcp"
+        "zfs-mirror-impermanence"
       ];
 
-      # What the installer's /etc/nixos/flake.nix uses too (installer/target.go).
+      # What the installer's /etc/nixos/flake.nix passes to nixosSystem (installer/target.go);
+      # the host's configuration.nix imports ./xennix/host.nix, the installed copy of
+      # nixosModules.host, itself.
       hostModules = [
         disko.nixosModules.disko
         impermanence.nixosModules.impermanence
-        self.nixosModules.host
         { nixpkgs.overlays = [ self.overlays.default ]; }
       ];
 
       exampleHost =
-        preset:
+        name:
         lib.nixosSystem {
           inherit system;
           specialArgs = { inherit inputs; };
-          modules = hostModules ++ [ ./assets/nixos/examples/${preset}/configuration.nix ];
+          modules = hostModules ++ [ ./assets/nixos/examples/${name}/configuration.nix ];
         };
 
       installerSystem =
@@ -128,13 +132,23 @@
           installer-iso = installerSystem ./iso/installer.nix;
           netboot = installerSystem ./iso/netboot.nix;
         }
-        // lib.listToAttrs (map (p: lib.nameValuePair "example-${p}" (exampleHost p)) presets);
+        // lib.listToAttrs (map (n: lib.nameValuePair "example-${n}" (exampleHost n)) examples)
+        // {
+          example-guests = lib.nixosSystem {
+            inherit system;
+            specialArgs = { inherit inputs; };
+            modules = hostModules ++ [ ./assets/nixos/tests/example-guests/configuration.nix ];
+          };
+        };
 
       checks.${system} =
         lib.listToAttrs (
-          map (p: lib.nameValuePair "example-${p}" (evalCheck "example-${p}" self.nixosConfigurations."example-${p}")) presets
+          map (n: lib.nameValuePair "example-${n}" (evalCheck "example-${n}" self.nixosConfigurations."example-${n}")) examples
         )
         // {
+          # The uefi-ext4-dhcp host with declared guests (xennix.guests): evaluates each NixOS
+          # guest with it.
+          example-guests = evalCheck "example-guests" self.nixosConfigurations.example-guests;
           xennix = pkgs.xennix;
           installer-iso-eval = evalCheck "installer-iso" self.nixosConfigurations.installer-iso;
           netboot-eval = evalCheck "netboot" self.nixosConfigurations.netboot;

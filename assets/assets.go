@@ -19,11 +19,13 @@ var Examples embed.FS
 
 // NixOS holds the XenNix NixOS host modules under nixos/. The .nix files directly in
 // nixos/ are the modules the installer copies to /etc/nixos/xennix/ (host.nix imports the
-// others); nixos/OPTIONS.md is their option contract; nixos/tests/ (the lib shim and the
-// evaluators the tests use) and nixos/examples/ (the flake's example hosts) are not host
-// modules and are not copied.
+// others), with nixos/guests/ (the xl.cfg writer and the NixOS guests' own module, which
+// guests.nix uses) and nixos/lib/ (what the modules import); nixos/OPTIONS.md is their
+// option contract; nixos/tests/ (the lib shim and the evaluators the tests use) is not
+// copied. nixos/examples/ (the flake's example
+// hosts, the installer's own output for each example) is not embedded.
 //
-//go:embed nixos
+//go:embed nixos/*.nix nixos/guests nixos/lib nixos/OPTIONS.md nixos/tests
 var NixOS embed.FS
 
 // Option is one option declared by the host modules, as nixos/tests/declared-options.nix

@@ -34,6 +34,11 @@ type File struct {
 	Path string
 	Data []byte
 	Mode fs.FileMode
+	// Secret marks a file whose contents are salted or sensitive (a password hash): the
+	// transcript does not show them, and the plan hash covers only its path and mode, so that
+	// a resume with a plaintext password (hashed anew, with a new salt, on every run) is
+	// still the same plan.
+	Secret bool
 }
 
 // Step is one unit of the install: it writes its files, runs its commands in order, then its
@@ -49,8 +54,44 @@ type Step struct {
 	// OnResume are commands run when this step is already done but a later one is not, to
 	// bring back state a restarted installer lost (disko --mode mount).
 	OnResume [][]string
+	// UndoneBy names the later step that undoes what this one leaves behind (unmount undoes
+	// the mounts): once it is done, OnResume is not run again, so a resume after the
+	// unmount does not mount the target again and reboot with it mounted.
+	UndoneBy string
+	// Rerun marks a step that runs again on every resume even when it is done: the machine
+	// checks, which a restarted installer must not take on trust from the state file.
+	Rerun bool
+	// Timeout bounds each of the step's commands (DefaultTimeout when zero); a command that
+	// runs longer is killed and the step fails with ErrTimeout.
+	Timeout time.Duration
+	// Scrub are files (on the live system, under ExecOptions.Root) removed as soon as the
+	// step ends, whether it succeeded or not: the encryption passphrase after disko.
+	Scrub []string
 	// MayFail marks a step whose failure is reported but does not stop the install.
 	MayFail bool
+}
+
+// DefaultTimeout bounds a command of a step that sets no Timeout: long enough for any
+// command that is not disko or nixos-install, short enough that a hung one does not keep a
+// headless install waiting for ever.
+const DefaultTimeout = 10 * time.Minute
+
+// ErrTimeout is wrapped by the error of a command killed because it ran past its step's
+// Timeout.
+var ErrTimeout = errors.New("timed out")
+
+// ErrInterrupted is wrapped by the error of an install stopped by a signal (SIGINT, SIGTERM)
+// or otherwise cancelled: a failure like any other, with a state file to resume from.
+var ErrInterrupted = errors.New("interrupted")
+
+type doneKey struct{}
+
+// DoneSteps returns the names of the steps the state file recorded as done when Execute
+// resumed, for a hook that must know (preflight does not expect disks it partitioned itself
+// to be empty). It is nil outside a resume.
+func DoneSteps(ctx context.Context) []string {
+	d, _ := ctx.Value(doneKey{}).([]string)
+	return d
 }
 
 // EventKind says what happened in an Event.
@@ -87,7 +128,7 @@ type StepError struct {
 func (e *StepError) Error() string {
 	var ce *CommandError
 	if errors.As(e.Err, &ce) {
-		return fmt.Sprintf("step %s failed: %v\n--- last lines of output ---\n%s", e.Step, ce, ce.Tail(20))
+		return fmt.Sprintf("step %s failed: %v\n--- last lines of output ---\n%s", e.Step, e.Err, ce.Tail(20))
 	}
 	return fmt.Sprintf("step %s failed: %v", e.Step, e.Err)
 }
@@ -136,6 +177,10 @@ func (p Plan) Hash() string {
 			fmt.Fprintf(h, "cmd %q\n", c)
 		}
 		for _, f := range s.Files {
+			if f.Secret {
+				fmt.Fprintf(h, "secret %s %o\n", f.Path, f.Mode)
+				continue
+			}
 			sum := sha256.Sum256(f.Data)
 			fmt.Fprintf(h, "file %s %o %x\n", f.Path, f.Mode, sum)
 		}
@@ -171,6 +216,7 @@ func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
 			return fmt.Errorf("resume from %s: %w (were the answers changed?)", o.StateFile, ErrStateMismatch)
 		}
 		st.Done = old.Done
+		ctx = context.WithValue(ctx, doneKey{}, slices.Clone(old.Done))
 	}
 	save := func() error {
 		st.Updated = o.Now().UTC()
@@ -191,22 +237,31 @@ func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
 	}
 	for i, s := range p.Steps {
 		ev := Event{Index: i, Total: total, Step: s.Name, Title: s.Title}
-		if done(s.Name) {
+		if done(s.Name) && !s.Rerun {
 			ev.Kind = StepSkipped
 			emit(ev)
 			o.Log.Info("step skipped: done before", "step", s.Name)
-			if !pendingAfter(i) {
+			if !pendingAfter(i) || (s.UndoneBy != "" && done(s.UndoneBy)) {
 				continue
 			}
 			// What this step left behind (mounts) may be gone in a restarted installer.
 			for _, argv := range s.OnResume {
 				o.Log.Info("restore after resume", "step", s.Name, "argv", argv)
-				if out, err := runner.Run(ctx, argv); err != nil {
+				if out, err := runCommand(ctx, s, runner, argv); err != nil {
 					o.Log.Error("restore failed", "step", s.Name, "argv", argv, "output", string(out))
-					return &StepError{Step: s.Name, Err: err}
+					return &StepError{Step: s.Name, Err: interrupted(ctx, err)}
 				}
 			}
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			// Interrupted between steps: nothing of this one is started.
+			err = interrupted(ctx, err)
+			st.Failed, st.Error = s.Name, err.Error()
+			if serr := save(); serr != nil {
+				o.Log.Error("write install state", "error", serr.Error())
+			}
+			return &StepError{Step: s.Name, Err: err}
 		}
 		ev.Kind = StepStarted
 		emit(ev)
@@ -216,10 +271,21 @@ func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
 			emit(Event{Kind: StepOutput, Index: i, Total: total, Step: s.Name, Title: s.Title, Line: line})
 		})
 		dur := o.Now().Sub(start)
+		for _, f := range s.Scrub {
+			if rerr := os.Remove(filepath.Join(o.Root, f)); rerr == nil {
+				o.Log.Info("removed", "step", s.Name, "path", f)
+			} else if !errors.Is(rerr, fs.ErrNotExist) {
+				o.Log.Error("remove", "step", s.Name, "path", f, "error", rerr.Error())
+				if err == nil {
+					err = fmt.Errorf("remove %s: %w", f, rerr)
+				}
+			}
+		}
 		if err != nil {
+			err = interrupted(ctx, err)
 			o.Log.Error("step failed", "step", s.Name, "duration", dur.String(), "error", err.Error())
 			emit(Event{Kind: StepFailed, Index: i, Total: total, Step: s.Name, Title: s.Title, Duration: dur, Err: err})
-			if s.MayFail {
+			if s.MayFail && !errors.Is(err, ErrInterrupted) {
 				continue
 			}
 			st.Failed, st.Error = s.Name, err.Error()
@@ -229,7 +295,9 @@ func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
 			return &StepError{Step: s.Name, Err: err}
 		}
 		o.Log.Info("step done", "step", s.Name, "duration", dur.String())
-		st.Done = append(st.Done, s.Name)
+		if !done(s.Name) {
+			st.Done = append(st.Done, s.Name)
+		}
 		st.Failed, st.Error = "", ""
 		if err := save(); err != nil {
 			return fmt.Errorf("write install state after %s: %w", s.Name, err)
@@ -255,18 +323,7 @@ func runStep(ctx context.Context, s Step, runner Runner, o ExecOptions, line fun
 		line("$ " + shellJoin(argv))
 		o.Log.Info("run", "step", s.Name, "argv", argv)
 		start := o.Now()
-		var out []byte
-		var err error
-		if lr, ok := runner.(LineRunner); ok {
-			out, err = lr.RunLines(ctx, argv, line)
-		} else {
-			out, err = runner.Run(ctx, argv)
-			for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-				if l != "" {
-					line(l)
-				}
-			}
-		}
+		out, err := runCommandLines(ctx, s, runner, argv, line)
 		o.Log.Info("ran", "step", s.Name, "argv", argv, "duration", o.Now().Sub(start).String(), "output", string(out), "ok", err == nil)
 		if err != nil {
 			var ce *CommandError
@@ -286,6 +343,45 @@ func runStep(ctx context.Context, s Step, runner Runner, o ExecOptions, line fun
 		}
 	}
 	return nil
+}
+
+// runCommand runs one command of step s, bounded by the step's timeout.
+func runCommand(ctx context.Context, s Step, runner Runner, argv []string) ([]byte, error) {
+	return runCommandLines(ctx, s, runner, argv, func(string) {})
+}
+
+func runCommandLines(ctx context.Context, s Step, runner Runner, argv []string, line func(string)) ([]byte, error) {
+	limit := s.Timeout
+	if limit <= 0 {
+		limit = DefaultTimeout
+	}
+	cctx, cancel := context.WithTimeoutCause(ctx, limit, ErrTimeout)
+	defer cancel()
+	var out []byte
+	var err error
+	if lr, ok := runner.(LineRunner); ok {
+		out, err = lr.RunLines(cctx, argv, line)
+	} else {
+		out, err = runner.Run(cctx, argv)
+		for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+			if l != "" {
+				line(l)
+			}
+		}
+	}
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(cctx), ErrTimeout) {
+		err = &CommandError{Argv: argv, ExitCode: -1, Output: out, Err: fmt.Errorf("%w after %s (the bound of step %s)", ErrTimeout, limit, s.Name)}
+	}
+	return out, err
+}
+
+// interrupted marks err as an interruption when ctx was cancelled (a signal), so that the
+// report says so rather than blaming the command that happened to be running.
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() == nil || errors.Is(err, ErrInterrupted) {
+		return err
+	}
+	return fmt.Errorf("%w (%v): %w", ErrInterrupted, context.Cause(ctx), err)
 }
 
 // LoadState reads a state file.

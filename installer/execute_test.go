@@ -65,10 +65,11 @@ func syntheticPlan() Plan {
 		{Name: "preflight", Action: ActionPreflight},
 		{Name: "write-layout", Files: []File{{Path: "/tmp/xennix/disko.nix", Data: []byte("{ }\n")}}},
 		{Name: "disko", Commands: [][]string{{"disko", "--mode", "destroy,format,mount", "/tmp/xennix/disko.nix"}}, Destroys: []string{"/dev/disk/by-id/x"},
-			OnResume: [][]string{{"disko", "--mode", "mount", "/tmp/xennix/disko.nix"}}},
+			OnResume: [][]string{{"disko", "--mode", "mount", "/tmp/xennix/disko.nix"}}, UndoneBy: "finish"},
 		{Name: "generate", Commands: [][]string{{"nixos-generate-config", "--no-filesystems", "--root", "/mnt"}}},
 		{Name: "install", Commands: [][]string{{"nixos-install", "--root", "/mnt"}, {"true"}}},
 		{Name: "finish", Commands: [][]string{{"umount", "-R", "/mnt"}}},
+		{Name: "reboot", Commands: [][]string{{"systemctl", "reboot"}}},
 	}}
 }
 
@@ -123,6 +124,9 @@ func checkFaults(t *testing.T, p Plan) {
 					started = true
 				}
 				if !started {
+					if s.UndoneBy != "" && slices.Contains(wantDone, s.UndoneBy) {
+						continue // unmounted already: no mount again
+					}
 					for _, c := range s.OnResume {
 						wantRun = append(wantRun, shellJoin(c))
 					}

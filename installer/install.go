@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,6 +57,9 @@ type Installer struct {
 	LogPath string
 	// Out receives what a dry run would have done.
 	Out io.Writer
+	// PassphraseLater: the encryption passphrase is not in its file, and need not be: the
+	// TUI's dry run holds the passphrase it took in memory and never writes it.
+	PassphraseLater bool
 
 	// Seams to the machine, each with a production default.
 	Euid       func() int
@@ -111,9 +116,17 @@ func checkOnline(ctx context.Context) error {
 
 // Preflight checks the machine before anything is touched: root, the target disks present,
 // unmounted and not the installer medium, consent to erase them, memory, firmware, the
-// encryption passphrase, and the network unless the install is offline.
+// encryption passphrase, and the network unless the install is offline. On a resume (see
+// DoneSteps) it runs again; once the step that erases the disks is done, the disks hold
+// what the install put there, and only their presence is checked.
 func (in *Installer) Preflight(ctx context.Context) []Issue {
 	in.defaults()
+	formatted := false
+	for _, s := range in.Plan.Steps {
+		if len(s.Destroys) > 0 && slices.Contains(DoneSteps(ctx), s.Name) {
+			formatted = true
+		}
+	}
 	var out []Issue
 	hard := func(f string, a ...any) { out = append(out, Issue{Hard: true, Msg: fmt.Sprintf(f, a...)}) }
 	soft := func(f string, a ...any) { out = append(out, Issue{Msg: fmt.Sprintf(f, a...)}) }
@@ -137,6 +150,8 @@ func (in *Installer) Preflight(ctx context.Context) []Issue {
 			continue
 		case d.InstallerMedium:
 			hard("%s (%s) holds the running installer: it cannot be a target", id, d.Name)
+		case formatted:
+			continue // partitioned and mounted by this install
 		case d.Mounted:
 			hard("%s (%s) is in use (mounted, swap or stacked devices): unmount it first", id, d.Name)
 		}
@@ -159,7 +174,7 @@ func (in *Installer) Preflight(ctx context.Context) []Issue {
 	if rep.Firmware.SecureBoot {
 		hard("Secure Boot is on: Xen will not boot until it is turned off in the firmware setup")
 	}
-	if e := in.Answers.Storage.Encryption; e.Enabled {
+	if e := in.Answers.Storage.Encryption; e.Enabled && !formatted && !in.PassphraseLater {
 		switch fi, err := os.Stat(e.PassphraseFile); {
 		case e.PassphraseFile == "":
 			hard("encryption is on but there is no passphrase (storage.encryption.passphrase_file)")
@@ -233,7 +248,8 @@ func (in *Installer) preflightHook(ctx context.Context, _ Step) error {
 			hard = append(hard, i.Msg)
 		}
 	}
-	if len(hard) > 0 && !in.DryRun {
+	// A dry run stops here too, with the same message: it must fail where the install would.
+	if len(hard) > 0 {
 		return fmt.Errorf("%w:\n  %s", ErrPreflight, strings.Join(hard, "\n  "))
 	}
 	return nil
@@ -299,8 +315,8 @@ func (in *Installer) webhookHook(ctx context.Context, s Step) error {
 // event, host, plan summary, hardware report and, for failures, the error.
 func (in *Installer) Notify(ctx context.Context, event string, failure error) error {
 	in.defaults()
-	url := in.Answers.Install.Webhook
-	if url == "" {
+	hook := in.Answers.Install.Webhook
+	if hook == "" {
 		return nil
 	}
 	body := map[string]any{
@@ -318,37 +334,115 @@ func (in *Installer) Notify(ctx context.Context, event string, failure error) er
 		return err
 	}
 	if in.DryRun {
-		fmt.Fprintf(in.Out, "would POST %s event to %s (%d bytes)\n", event, redactURL(url), len(b))
+		fmt.Fprintf(in.Out, "would POST %s event to %s (%d bytes)\n", event, redactURL(hook), len(b))
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook, bytes.NewReader(b))
 	if err != nil {
 		return fmt.Errorf("webhook: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := in.HTTPClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("webhook %s: %w", redactURL(url), err)
+		return fmt.Errorf("webhook %s: %w", redactURL(hook), redactErr(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook %s: %s", redactURL(url), resp.Status)
+		return fmt.Errorf("webhook %s: %s", redactURL(hook), resp.Status)
 	}
 	return nil
 }
 
-// redactURL hides the credentials a webhook URL may carry.
-func redactURL(u string) string {
-	scheme, rest, ok := strings.Cut(u, "://")
-	if !ok {
-		return u
+// redactURL hides the credentials a webhook URL may carry: the user information and the
+// value of every query parameter (?token=…). The scheme, host and path stay, to tell which
+// webhook it was.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Not a URL (validation refuses it): show none of it.
+		return "[redacted URL]"
 	}
-	if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at >= 0 {
-		return scheme + "://[redacted]@" + rest[at+1:]
+	if u.User != nil {
+		u.User = url.User("[redacted]")
 	}
-	return u
+	if u.RawQuery != "" {
+		q := u.Query()
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(q)) {
+			for range q[k] {
+				parts = append(parts, url.QueryEscape(k)+"=[redacted]")
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	if u.Fragment != "" {
+		u.Fragment = "[redacted]"
+	}
+	s := u.String()
+	// url.String escapes the brackets of the placeholder; put them back for a human.
+	return strings.NewReplacer("%5Bredacted%5D", "[redacted]", "%5Bredacted URL%5D", "[redacted URL]").Replace(s)
+}
+
+// redactErr replaces the URL inside an HTTP client's error, which carries it whole.
+func redactErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		c := *ue
+		c.URL = redactURL(ue.URL)
+		return &c
+	}
+	return err
+}
+
+// Secrets returns the credentials in the answers that must never reach a log, the console
+// or a support bundle, for Redactor and Redact: the webhook URL whole, its password and user,
+// and its query values. (Passwords are hashed at once and never kept.)
+func (a Answers) Secrets() []string {
+	raw := a.Install.Webhook
+	if raw == "" {
+		return nil
+	}
+	out := []string{raw}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return out
+	}
+	if u.User != nil {
+		out = append(out, u.User.String())
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			out = append(out, pw, url.QueryEscape(pw))
+		}
+	}
+	for _, vs := range u.Query() {
+		for _, v := range vs {
+			// Short values (1, on, json) are not credentials and would redact half the log.
+			if len(v) >= 6 {
+				out = append(out, v, url.QueryEscape(v))
+			}
+		}
+	}
+	if len(u.Fragment) >= 6 {
+		out = append(out, u.Fragment)
+	}
+	// Longest first, so that the whole URL is replaced before its parts.
+	slices.SortFunc(out, func(x, y string) int { return len(y) - len(x) })
+	return slices.Compact(out)
+}
+
+// Redact replaces every occurrence of the secrets in s by [redacted].
+func Redact(s string, secrets ...string) string {
+	var pairs []string
+	for _, x := range secrets {
+		if x != "" {
+			pairs = append(pairs, x, "[redacted]")
+		}
+	}
+	if len(pairs) == 0 {
+		return s
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
 }
 
 // NewLog opens the structured install log (JSON lines) at path. Every string logged passes

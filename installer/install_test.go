@@ -64,8 +64,23 @@ func TestSecretsNeverWritten(t *testing.T) {
 	if n < 10 {
 		t.Errorf("only %d files written; the test would prove nothing", n)
 	}
-	if !strings.Contains(string(mustRead(t, filepath.Join(dir, "mnt/etc/nixos/xennix/settings.nix"))), `hashedPassword = "$6$`) {
-		t.Error("settings.nix lacks the root password hash")
+	// The hash is in a root-only file outside /etc/nixos (whose flake source goes into the
+	// world-readable store), and settings.nix only names it.
+	settings := string(mustRead(t, filepath.Join(dir, "mnt/etc/nixos/xennix/settings.nix")))
+	if !strings.Contains(settings, `hashedPasswordFile = "/var/lib/xennix/secrets/root.hash"`) || strings.Contains(settings, "$6$") {
+		t.Errorf("settings.nix should name the password file and hold no hash:\n%s", settings)
+	}
+	for _, f := range []string{"mnt/etc/nixos/xennix/answers.yaml", "mnt/var/lib/xennix/applied-answers.yaml"} {
+		if strings.Contains(string(mustRead(t, filepath.Join(dir, f))), "$6$") {
+			t.Errorf("%s holds the password hash", f)
+		}
+	}
+	hashFile := filepath.Join(dir, "mnt/var/lib/xennix/secrets/root.hash")
+	if fi, err := os.Stat(hashFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("password file %s: %v, mode %v; want 0600", hashFile, err, fi.Mode())
+	}
+	if h := strings.TrimSpace(string(mustRead(t, hashFile))); !cryptRE.MatchString(h) || !strings.HasPrefix(h, "$6$") {
+		t.Errorf("password file holds %q, want a SHA-512 crypt hash", h)
 	}
 }
 
@@ -155,8 +170,16 @@ func TestSupportBundle(t *testing.T) {
 
 func TestRedactURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://user:pw@hooks.example.org/x": "https://[redacted]@hooks.example.org/x",
-		"https://hooks.example.org/x?a=b":     "https://hooks.example.org/x?a=b",
+		"https://user:pw@hooks.example.org/x":                    "https://[redacted]@hooks.example.org/x",
+		"https://user@hooks.example.org/x":                       "https://[redacted]@hooks.example.org/x",
+		"https://hooks.example.org/x?a=b":                        "https://hooks.example.org/x?a=[redacted]",
+		"https://hooks.example.org/x?token=s3cr3t-token&v=1":     "https://hooks.example.org/x?token=[redacted]&v=[redacted]",
+		"https://hooks.example.org/x?access_token=abc&token=def": "https://hooks.example.org/x?access_token=[redacted]&token=[redacted]",
+		"https://hooks.example.org/x#sig=abcdef":                 "https://hooks.example.org/x#[redacted]",
+		"https://u:p%40ss@hooks.example.org:8443/x?k=v":          "https://[redacted]@hooks.example.org:8443/x?k=[redacted]",
+		"http://[::1]:9/x":                                       "http://[::1]:9/x",
+		"https://hooks.example.org/x":                            "https://hooks.example.org/x",
+		"%%%not a url":                                           "[redacted URL]",
 	} {
 		if got := redactURL(in); got != want {
 			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/xennix/xennix/hwdetect"
 )
@@ -15,6 +16,14 @@ import (
 const (
 	WorkDir   = "/tmp/xennix"
 	TargetDir = "/mnt"
+)
+
+// Bounds of the long steps' commands; every other command has DefaultTimeout. disko wipes,
+// formats (mkfs on a large disk, mdadm) and mounts; nixos-install may build and download a
+// whole system when the image's store does not carry it.
+const (
+	DiskoTimeout        = 2 * time.Hour
+	NixosInstallTimeout = 6 * time.Hour
 )
 
 // Plan is an install as plain data: the disks it will erase and the ordered steps (files to
@@ -114,10 +123,19 @@ func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
 	// change them behind the operator's back.
 	record.Xen.Dom0Memory = a.Dom0Memory(&r)
 	record.Xen.Dom0VCPUs = a.Dom0VCPUs(&r)
-	saved, err := record.Marshal(
+	// answers.yaml is in the flake's directory, which goes into the world-readable store:
+	// password hashes stay out of it (and out of the applied record, so that a resume with a
+	// plaintext password is the same plan), in their own root-only files.
+	if record.Install.Webhook != "" && len(record.Secrets()) > 1 {
+		// Its credentials would reach the store with the flake directory; the webhook is
+		// the installer's, and xennix-setup never calls it.
+		record.Install.Webhook = ""
+	}
+	saved, err := record.withoutHashes().Marshal(
 		"yaml-language-server: $schema="+SchemaID,
-		"The answers this host was installed with (secrets only as hashes). xennix-setup reads",
-		"and rewrites this file; `xennix install --answers` installs an identical machine.",
+		"The answers this host was installed with. xennix-setup reads and rewrites this file;",
+		"`xennix install --answers` installs an identical machine. No secrets: password hashes",
+		"are in "+SecretsDir+" (root only; this directory is copied into the Nix store).",
 	)
 	if err != nil {
 		return Plan{}, err
@@ -138,6 +156,10 @@ func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
 		File{Path: etc + "/xennix/answers.yaml", Data: saved, Mode: 0o600},
 		File{Path: path.Join(TargetDir, AppliedFile), Data: saved, Mode: 0o600},
 	)
+	for _, f := range a.passwordFiles() {
+		f.Path = path.Join(TargetDir, f.Path)
+		files = append(files, f)
+	}
 	if o.HostModules == nil {
 		return Plan{}, ErrNoHostModules
 	}
@@ -180,9 +202,15 @@ func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
 	if a.Install.Offline {
 		install = append(install, "--option", "substituters", "")
 	}
+	// The passphrase file the installer itself wrote (the TUI's, under WorkDir) is removed as
+	// soon as disko has used it; a file the operator provided elsewhere is theirs to keep.
+	var scrub []string
+	if e := a.Storage.Encryption; e.Enabled && strings.HasPrefix(e.PassphraseFile, WorkDir+"/") {
+		scrub = []string{e.PassphraseFile}
+	}
 	steps := []Step{
 		{Name: "notify-started", Title: "Tell the webhook the install started", Action: ActionWebhook, MayFail: true},
-		{Name: "preflight", Title: "Check the machine", Action: ActionPreflight},
+		{Name: "preflight", Title: "Check the machine", Action: ActionPreflight, Rerun: true},
 	}
 	if a.Network.IPv4.Mode == IPv4Static || a.Network.IPv6.Mode == IPv6Static {
 		steps = append(steps, Step{Name: "network", Title: "Bring up the static network", Action: ActionNetwork})
@@ -192,11 +220,12 @@ func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
 		Step{Name: "partition", Title: "Partition, format and mount " + strings.Join(diskNames(disks), ", "),
 			Commands: [][]string{{"disko", "--mode", "destroy,format,mount", "--yes-wipe-all-disks", diskoFile}},
 			Destroys: ids,
-			OnResume: [][]string{{"disko", "--mode", "mount", diskoFile}}},
+			OnResume: [][]string{{"disko", "--mode", "mount", diskoFile}},
+			UndoneBy: "unmount", Timeout: DiskoTimeout, Scrub: scrub},
 		Step{Name: "hardware-config", Title: "Detect hardware for NixOS",
 			Commands: [][]string{{"nixos-generate-config", "--no-filesystems", "--root", TargetDir}}},
 		Step{Name: "write-config", Title: "Write /etc/nixos", Files: files},
-		Step{Name: "install", Title: "Install NixOS with Xen", Commands: [][]string{install}},
+		Step{Name: "install", Title: "Install NixOS with Xen", Commands: [][]string{install}, Timeout: NixosInstallTimeout},
 		Step{Name: "verify", Title: "Check the new system will boot Xen", Action: ActionVerify},
 		Step{Name: "save-log", Title: "Save the install log on the new system", Action: ActionSaveLog},
 	)
@@ -255,6 +284,10 @@ func (p Plan) Transcript() string {
 			if mode == 0 {
 				mode = 0o644
 			}
+			if f.Secret {
+				fmt.Fprintf(&b, "write %s (secret, mode %04o)\n", f.Path, mode)
+				continue
+			}
 			fmt.Fprintf(&b, "write %s (%d bytes, mode %04o, sha256 %x)\n", f.Path, len(f.Data), mode, sha256.Sum256(f.Data))
 		}
 		for _, c := range s.Commands {
@@ -262,6 +295,12 @@ func (p Plan) Transcript() string {
 		}
 		if s.Action != "" {
 			fmt.Fprintf(&b, "> %s\n", s.Action)
+		}
+		if s.Timeout > 0 && len(s.Commands) > 0 {
+			fmt.Fprintf(&b, "# (each command is stopped after %s)\n", s.Timeout)
+		}
+		for _, f := range s.Scrub {
+			fmt.Fprintf(&b, "# removes %s when done\n", f)
 		}
 		if s.MayFail {
 			b.WriteString("# (a failure here is reported and the install goes on)\n")

@@ -1,7 +1,6 @@
 package installer
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,9 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -321,148 +318,6 @@ func TestPreflight(t *testing.T) {
 	if len(got) != 0 {
 		t.Errorf("confirmed interactive install: %q", got)
 	}
-}
-
-// TestSettingsOptions evaluates every example's settings.nix and checks each option it sets:
-// standard options against shared/data/nixos-options.tsv (plus a short list of real options
-// that file does not carry), xennix.* options against assets/nixos/OPTIONS.md.
-func TestSettingsOptions(t *testing.T) {
-	nix := nixInstantiate(t)
-	known := loadOptionPatterns(t)
-	for _, name := range exampleNames(t) {
-		t.Run(name, func(t *testing.T) {
-			a, _, p := examplePlan(t, name, PlanOptions{Inputs: testInputs, HostModules: testModules})
-			var settings []byte
-			for _, f := range p.Files() {
-				if strings.HasSuffix(f.Path, "/xennix/settings.nix") {
-					settings = f.Data
-				}
-			}
-			file := filepath.Join(t.TempDir(), "settings.nix")
-			os.WriteFile(file, settings, 0o644)
-			pkgs := map[string]any{}
-			for _, p := range a.Install.ExtraPackages {
-				cur := pkgs
-				parts := strings.Split(p, ".")
-				for _, part := range parts[:len(parts)-1] {
-					next, _ := cur[part].(map[string]any)
-					if next == nil {
-						next = map[string]any{}
-						cur[part] = next
-					}
-					cur = next
-				}
-				cur[parts[len(parts)-1]] = "package " + p
-			}
-			pj, _ := json.Marshal(pkgs)
-			expr := `(import ` + file + `) { pkgs = builtins.fromJSON ''` + string(pj) + `''; }`
-			// stdout only: nix-instantiate warns on stderr (e.g. a missing nixbld group on a
-			// fresh machine), and the JSON must not be mixed with it.
-			var stderr strings.Builder
-			cmd := exec.Command(nix, "--eval", "--strict", "--json", "-E", expr)
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("evaluate settings.nix: %v\n%s", err, stderr.String())
-			}
-			var v any
-			if err := json.Unmarshal(out, &v); err != nil {
-				t.Fatal(err)
-			}
-			var paths []string
-			flatten(v, nil, &paths)
-			for _, p := range paths {
-				if !known.match(p) {
-					t.Errorf("settings.nix sets %s, which no NixOS or XenNix module declares", p)
-				}
-			}
-		})
-	}
-}
-
-func flatten(v any, prefix []string, out *[]string) {
-	m, ok := v.(map[string]any)
-	if !ok || len(m) == 0 {
-		*out = append(*out, strings.Join(prefix, "."))
-		return
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		flatten(m[k], append(slices.Clone(prefix), k), out)
-	}
-}
-
-type optionPatterns [][]string
-
-// match reports whether a set option path is declared: it equals a declared path, with
-// <name> standing for any attribute name, or lies inside one whose type takes any
-// attributes (a submodule's freeform settings are declared per key in the data).
-func (o optionPatterns) match(p string) bool {
-	parts := strings.Split(p, ".")
-	for _, pat := range o {
-		if len(pat) != len(parts) {
-			continue
-		}
-		ok := true
-		for i := range pat {
-			if pat[i] != "<name>" && pat[i] != parts[i] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}
-
-// extraOptions are real NixOS options that shared/data/nixos-options.tsv does not list, with
-// where nixpkgs declares them.
-var extraOptions = []string{
-	"environment.systemPackages",      // nixos/modules/config/system-path.nix
-	"boot.initrd.services.lvm.enable", // nixos/modules/tasks/lvm.nix
-	"services.lvm.boot.thin.enable",   // nixos/modules/tasks/lvm.nix
-}
-
-var optionRowRE = regexp.MustCompile("^\\| `(xennix\\.[A-Za-z0-9_.]+)` \\|")
-
-func loadOptionPatterns(t *testing.T) optionPatterns {
-	t.Helper()
-	var pats optionPatterns
-	add := func(p string) { pats = append(pats, strings.Split(p, ".")) }
-	f, err := os.Open("../../shared/data/nixos-options.tsv")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared/data is required in CI: %v", err)
-		}
-		t.Skipf("no shared/data beside the repository: %v", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if path, _, ok := strings.Cut(sc.Text(), "\t"); ok {
-			add(path)
-		}
-	}
-	for _, p := range extraOptions {
-		add(p)
-	}
-	doc, err := os.ReadFile("../assets/nixos/OPTIONS.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(doc), "\n") {
-		if m := optionRowRE.FindStringSubmatch(l); m != nil {
-			add(m[1])
-		}
-	}
-	return pats
 }
 
 // TestExampleHardware keeps assets/examples/hardware/<example>.json — the machine each

@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 )
 
 // Runner runs one external command and returns its combined output. It is the seam between
@@ -76,6 +78,12 @@ func (r ExecRunner) RunLines(ctx context.Context, argv []string, line func(strin
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(append(os.Environ(), "LC_ALL=C"), r.Env...)
+	// A command runs in a process group of its own, and a timeout or an interrupt kills the
+	// whole group: disko and nixos-install leave children (mkfs, nix builders) that would
+	// otherwise keep running, and keep the output pipe open, after their parent is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	var out bytes.Buffer

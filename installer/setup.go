@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -46,6 +49,10 @@ type InstalledHost struct {
 	// NoApplied is set when the host has no record of the applied answers (installed by an
 	// older xennix): changes are then activated at the next boot, to be safe.
 	NoApplied bool
+	// SecretInAnswers is set when answers.yaml holds a password (plaintext, or a hash): the
+	// next apply moves it into its PasswordFile and rewrites answers.yaml without it, so
+	// that it is hashed once and applied once.
+	SecretInAnswers bool
 }
 
 // LoadHost reads the host under root: its saved answers and the answers last applied.
@@ -54,7 +61,7 @@ func LoadHost(root string, r *hwdetect.Report) (InstalledHost, error) {
 	if err != nil {
 		return InstalledHost{}, err
 	}
-	h := InstalledHost{Root: root, Answers: a, Applied: a, Report: r}
+	h := InstalledHost{Root: root, Answers: a, Applied: a, Report: r, SecretInAnswers: a.holdsSecret()}
 	applied, err := Load(filepath.Join(root, AppliedFile), Defaults(r))
 	switch {
 	case err == nil:
@@ -64,7 +71,19 @@ func LoadHost(root string, r *hwdetect.Report) (InstalledHost, error) {
 	default:
 		return InstalledHost{}, fmt.Errorf("the record of the applied answers: %w", err)
 	}
+	if err := errors.Join(h.KeepPasswords(&h.Answers), h.KeepPasswords(&h.Applied)); err != nil {
+		return InstalledHost{}, err
+	}
 	return h, nil
+}
+
+// file is where a path of Render's lives under the host's root: under /etc/nixos, or, for
+// an absolute path (a password file), at that path.
+func (h InstalledHost) file(p string) string {
+	if path.IsAbs(p) {
+		return filepath.Join(h.Root, p)
+	}
+	return filepath.Join(h.Root, etcNixos, p)
 }
 
 // hostReport is the report with the installed disks in it, as the layout settings need:
@@ -81,6 +100,23 @@ func (h InstalledHost) hostReport() hwdetect.Report {
 		}
 	}
 	return r
+}
+
+// validationReport is what new answers are validated against: nil without hardware (the
+// form alone is checked), else this machine with the installed disks in it. A disk of the
+// layout that the scan did not find (its by-id name changed) gets no size floor: the layout
+// exists already and cannot change here.
+func (h InstalledHost) validationReport() *hwdetect.Report {
+	if h.Report == nil {
+		return nil
+	}
+	r := h.hostReport()
+	for i, d := range r.Disks {
+		if _, found := h.Report.DiskByID(d.ByID); !found && d.SizeBytes == 0 {
+			r.Disks[i].SizeBytes = math.MaxUint64
+		}
+	}
+	return &r
 }
 
 // Render returns the machine-owned files for answers a, keyed by their path under /etc/nixos.
@@ -101,9 +137,13 @@ func (h InstalledHost) Render(a Answers, writeAnswers bool) (map[string][]byte, 
 		return nil, err
 	}
 	out := map[string][]byte{SettingsFile: settings, NetworkFile: network}
-	if writeAnswers {
-		b, err := a.Marshal("yaml-language-server: $schema="+SchemaID,
-			"The answers of this host (secrets only as hashes), rewritten by xennix-setup.")
+	for _, f := range a.passwordFiles() {
+		out[f.Path] = f.Data
+	}
+	if writeAnswers || h.SecretInAnswers {
+		b, err := a.withoutHashes().Marshal("yaml-language-server: $schema="+SchemaID,
+			"The answers of this host, rewritten by xennix-setup. No secrets: password hashes are in",
+			SecretsDir+" (a password: given here is hashed into it at the next apply).")
 		if err != nil {
 			return nil, err
 		}
@@ -121,7 +161,9 @@ type Change struct {
 // Changes compares what a renders with the files on the host and returns those that differ,
 // sorted by path. It refuses answers that change the disk layout.
 func (h InstalledHost) Changes(a Answers, writeAnswers bool) ([]Change, error) {
-	if err := a.Validate(nil); err != nil {
+	// Validated against this machine when its hardware is known: an uplink that does not
+	// exist would take a remote host off the network at the switch.
+	if err := a.Validate(h.validationReport()); err != nil {
 		return nil, err
 	}
 	if fields := layoutDiff(h.Applied, a); len(fields) > 0 {
@@ -133,7 +175,7 @@ func (h InstalledHost) Changes(a Answers, writeAnswers bool) ([]Change, error) {
 	}
 	var out []Change
 	for path, data := range files {
-		old, err := os.ReadFile(filepath.Join(h.Root, etcNixos, path))
+		old, err := os.ReadFile(h.file(path))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
@@ -167,9 +209,22 @@ func layoutDiff(installed, next Answers) []string {
 func Diff(changes []Change) string {
 	var b strings.Builder
 	for _, c := range changes {
-		b.WriteString(udiff.Unified("a/etc/nixos/"+c.Path, "b/etc/nixos/"+c.Path, string(c.Old), string(c.New)))
+		if path.IsAbs(c.Path) {
+			// A password file: say that it changes, never what it holds.
+			fmt.Fprintf(&b, "changes %s (a password hash, mode 0600; contents not shown)\n", c.Path)
+			continue
+		}
+		b.WriteString(udiff.Unified("a/etc/nixos/"+c.Path, "b/etc/nixos/"+c.Path, redactPasswords(c.Old), redactPasswords(c.New)))
 	}
 	return b.String()
+}
+
+var passwordLineRE = regexp.MustCompile(`(?m)^(\s*(?:hashed_)?password:).*$`)
+
+// redactPasswords hides the values of password and hashed_password lines of an answers
+// file, so that a diff never shows the plaintext password an operator typed into it.
+func redactPasswords(b []byte) string {
+	return passwordLineRE.ReplaceAllString(string(b), "$1 [redacted]")
 }
 
 // RebuildMode is how nixos-rebuild activates a change: switch now, or boot (at next reboot)
@@ -212,6 +267,10 @@ func Activation(old, next Answers) (RebuildMode, []string) {
 	return RebuildSwitch, nil
 }
 
+// RebuildTimeout bounds nixos-rebuild in Apply: like nixos-install it may build and download
+// a whole system.
+const RebuildTimeout = NixosInstallTimeout
+
 // ApplyResult says what Apply did.
 type ApplyResult struct {
 	Changes []Change
@@ -237,7 +296,7 @@ func (h InstalledHost) Apply(ctx context.Context, next Answers, writeAnswers boo
 	restore := func() error {
 		var errs []error
 		for _, c := range changes {
-			dst := filepath.Join(h.Root, etcNixos, c.Path)
+			dst := h.file(c.Path)
 			if c.Old == nil {
 				if err := os.Remove(dst); err != nil && !errors.Is(err, os.ErrNotExist) {
 					errs = append(errs, err)
@@ -251,7 +310,7 @@ func (h InstalledHost) Apply(ctx context.Context, next Answers, writeAnswers boo
 		return errors.Join(errs...)
 	}
 	for _, c := range changes {
-		dst := filepath.Join(h.Root, etcNixos, c.Path)
+		dst := h.file(c.Path)
 		if c.Old != nil {
 			if err := WriteFileAtomic(dst+".prev", c.Old, fileMode(c.Path)); err != nil {
 				return res, err
@@ -262,7 +321,12 @@ func (h InstalledHost) Apply(ctx context.Context, next Answers, writeAnswers boo
 		}
 	}
 	argv := []string{"nixos-rebuild", string(mode), "--flake", "/etc/nixos#" + next.Host.Hostname}
-	out, err := runner.Run(ctx, argv)
+	rctx, cancel := context.WithTimeoutCause(ctx, RebuildTimeout, ErrTimeout)
+	defer cancel()
+	out, err := runner.Run(rctx, argv)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(rctx), ErrTimeout) {
+		err = fmt.Errorf("nixos-rebuild %w after %s", ErrTimeout, RebuildTimeout)
+	}
 	res.Output = out
 	if err != nil {
 		if rerr := restore(); rerr != nil {
@@ -270,7 +334,7 @@ func (h InstalledHost) Apply(ctx context.Context, next Answers, writeAnswers boo
 		}
 		return res, fmt.Errorf("the rebuild failed, the previous files are back in place: %w", err)
 	}
-	rec, err := next.Marshal("The answers xennix-setup last applied; it compares new answers with these.")
+	rec, err := next.withoutHashes().Marshal("The answers xennix-setup last applied; it compares new answers with these.")
 	if err == nil {
 		err = WriteFileAtomic(filepath.Join(h.Root, AppliedFile), rec, 0o600)
 	}
@@ -280,8 +344,8 @@ func (h InstalledHost) Apply(ctx context.Context, next Answers, writeAnswers boo
 	return res, nil
 }
 
-func fileMode(path string) os.FileMode {
-	if path == AnswersFile {
+func fileMode(p string) os.FileMode {
+	if p == AnswersFile || path.IsAbs(p) {
 		return 0o600
 	}
 	return 0o644

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xennix/xennix/assets"
 	"github.com/xennix/xennix/hwdetect"
 )
 
@@ -19,7 +20,7 @@ import (
 // into a temporary root, by running the plan's file steps with a recording runner.
 func installedTree(t *testing.T, example string) (string, *hwdetect.Report) {
 	t.Helper()
-	a, r, p := examplePlan(t, example, PlanOptions{Inputs: testInputs, HostModules: testModules})
+	a, r, p := examplePlan(t, example, PlanOptions{Inputs: testInputs, HostModules: shippedModules(t)})
 	dir := t.TempDir()
 	var calls []string
 	if err := Execute(context.Background(), p, &recorder{failAt: -1}, ExecOptions{StateFile: filepath.Join(dir, "state.json"), Root: dir, Hooks: noopHooks(p, &calls)}); err != nil {
@@ -27,6 +28,16 @@ func installedTree(t *testing.T, example string) (string, *hwdetect.Report) {
 	}
 	_ = a
 	return filepath.Join(dir, TargetDir), &r
+}
+
+// shippedModules are the host modules the binary embeds and installs.
+func shippedModules(t *testing.T) fs.FS {
+	t.Helper()
+	sub, err := fs.Sub(assets.NixOS, "nixos")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
 }
 
 // snapshot reads every file under root, for byte-for-byte comparisons.
@@ -56,29 +67,38 @@ func (r *rebuildRunner) Run(_ context.Context, argv []string) ([]byte, error) {
 	return []byte("building the system configuration...\n"), nil
 }
 
+// setupExample is the installed example the setup edits start from.
+const setupExample = "zfs-mirror-impermanence"
+
+// setupEdits are the edits xennix-setup's tests make to an installed host; the same edits'
+// trees are evaluated by TestGeneratedTreesOptions.
+var setupEdits = []struct {
+	name     string
+	edit     func(*Answers)
+	mode     RebuildMode
+	whyWant  string
+	touching []string
+}{
+	{"static-address", func(a *Answers) {
+		a.Network.IPv4 = IPv4{Mode: IPv4Static, Address: netip.MustParsePrefix("192.0.2.30/24"), Gateway: netip.MustParseAddr("192.0.2.1")}
+	}, RebuildSwitch, "", []string{AnswersFile, NetworkFile}},
+	{"dom0-memory", func(a *Answers) { a.Xen.Dom0Memory = 6 * GiB }, RebuildBoot, "dom0 memory", []string{AnswersFile, SettingsFile}},
+	// (Removing the device: the machine has no 0000:41:00.1, and edits are now validated
+	// against it.)
+	{"passthrough", func(a *Answers) { a.Xen.Passthrough = nil }, RebuildBoot, "PCI passthrough", []string{AnswersFile, SettingsFile}},
+	{"persisted-path", func(a *Answers) {
+		a.Impermanence.Directories = append(a.Impermanence.Directories, "/var/lib/prometheus")
+	}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
+	{"rename", func(a *Answers) { a.Host.Hostname = "vault-02" }, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
+	{"ssh-key", func(a *Answers) {
+		a.Users.Root.SSHKeys = append(a.Users.Root.SSHKeys, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK+IqCW83H93H5n5cCdhRhbYC6iCACKNqqZyCOEHd94Q admin@example.org")
+	}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
+}
+
 func TestSetupEdits(t *testing.T) {
-	edits := []struct {
-		name     string
-		edit     func(*Answers)
-		mode     RebuildMode
-		whyWant  string
-		touching []string
-	}{
-		{"static-address", func(a *Answers) {
-			a.Network.IPv4 = IPv4{Mode: IPv4Static, Address: netip.MustParsePrefix("192.0.2.30/24"), Gateway: netip.MustParseAddr("192.0.2.1")}
-		}, RebuildSwitch, "", []string{AnswersFile, NetworkFile}},
-		{"dom0-memory", func(a *Answers) { a.Xen.Dom0Memory = 6 * GiB }, RebuildBoot, "dom0 memory", []string{AnswersFile, SettingsFile}},
-		{"passthrough", func(a *Answers) { a.Xen.Passthrough = append(a.Xen.Passthrough, "0000:41:00.1") }, RebuildBoot, "PCI passthrough", []string{AnswersFile, SettingsFile}},
-		{"persisted-path", func(a *Answers) {
-			a.Impermanence.Directories = append(a.Impermanence.Directories, "/var/lib/prometheus")
-		}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
-		{"ssh-key", func(a *Answers) {
-			a.Users.Root.SSHKeys = append(a.Users.Root.SSHKeys, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK+IqCW83H93H5n5cCdhRhbYC6iCACKNqqZyCOEHd94Q admin@example.org")
-		}, RebuildSwitch, "", []string{AnswersFile, SettingsFile}},
-	}
-	for _, e := range edits {
+	for _, e := range setupEdits {
 		t.Run(e.name, func(t *testing.T) {
-			root, rep := installedTree(t, "zfs-mirror-impermanence")
+			root, rep := installedTree(t, setupExample)
 			h, err := LoadHost(root, rep)
 			if err != nil {
 				t.Fatal(err)
@@ -113,7 +133,7 @@ func TestSetupEdits(t *testing.T) {
 			if res.Mode != e.mode || !strings.Contains(strings.Join(res.Why, ", "), e.whyWant) {
 				t.Errorf("Apply mode %s why %q, want %s and %q", res.Mode, res.Why, e.mode, e.whyWant)
 			}
-			if len(run.ran) != 1 || strings.Join(run.ran[0], " ") != "nixos-rebuild "+string(e.mode)+" --flake /etc/nixos#vault-01" {
+			if len(run.ran) != 1 || strings.Join(run.ran[0], " ") != "nixos-rebuild "+string(e.mode)+" --flake /etc/nixos#"+next.Host.Hostname {
 				t.Errorf("ran %q", run.ran)
 			}
 			for _, c := range changes {

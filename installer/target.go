@@ -120,17 +120,56 @@ func flakeNix(host string, in Inputs) ([]byte, error) {
 		Set("system", nixexpr.String("x86_64-linux")).
 		Set("specialArgs", nixexpr.NewAttrs().Set("inputs", nixexpr.Ref("inputs"))).
 		Set("modules", modules)}}
+	// The configuration is named after networking.hostName as settings.nix (machine-owned,
+	// rewritten by xennix-setup) sets it, not after the name at install time: renaming the
+	// host renames the configuration with it, so `nixos-rebuild --flake /etc/nixos#NEW`
+	// works, and so does plain `--flake /etc/nixos` after the switch (nixos-rebuild picks the
+	// configuration named like the running host). settings.nix is a function of pkgs; the
+	// host name does not depend on it.
+	hostName := nixexpr.Select{
+		From: nixexpr.Call{Fn: "import", Args: []nixexpr.Expr{nixexpr.Path("./xennix/settings.nix"), nixexpr.NewAttrs().Set("pkgs", nixexpr.NewAttrs())}},
+		Path: []string{"networking", "hostName"},
+	}
+	configs := nixexpr.Call{Fn: "builtins.listToAttrs", Args: []nixexpr.Expr{nixexpr.List{
+		nixexpr.NewAttrs().Set("name", nixexpr.Ref("hostName")).Set("value", system),
+	}}}
 	outputs := nixexpr.Func{Name: "inputs", Args: args, Ellipsis: true,
-		Body: nixexpr.NewAttrs().Set("nixosConfigurations", nixexpr.NewAttrs().Set(host, system))}
+		Body: nixexpr.Let{
+			Bindings: nixexpr.NewAttrs().Set("hostName", hostName),
+			Body:     nixexpr.NewAttrs().Set("nixosConfigurations", configs),
+		}}
 	flake := nixexpr.NewAttrs().
-		Set("description", nixexpr.String("XenNix host "+host)).
+		Set("description", nixexpr.String("A XenNix host")).
 		Set("inputs", inputs).
 		Set("outputs", outputs)
-	return nixexpr.File([]string{
-		"The flake of this XenNix host, written once by the installer. Its inputs are pinned to",
-		"the revisions the installer image carried (flake.lock), so it builds offline.",
-		"Rebuild with: nixos-rebuild switch --flake /etc/nixos#" + host,
-	}, flake)
+	pinned := "Its inputs are pinned in flake.lock to the revisions the installer image carried, so it builds offline."
+	if len(in) == 0 {
+		pinned = "Its inputs are branches: the installer did not run from a XenNix image, so there was no flake.lock to write; the first build resolves them (network needed) and writes one."
+	}
+	return nixexpr.File(append(wrapWords("The flake of this XenNix host, written once by the installer. "+pinned, 88),
+		"Rebuild with: nixos-rebuild switch --flake /etc/nixos#"+host,
+		"(the configuration's name follows networking.hostName in xennix/settings.nix)."),
+		flake)
+}
+
+// wrapWords breaks s into lines of at most width bytes at spaces.
+func wrapWords(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // flakeLock is the flake.lock for flakeNix: Nix finds each locked input in the store by its
@@ -186,7 +225,7 @@ func configurationNix(stateVersion string) ([]byte, error) {
 			nixexpr.Path("./xennix/settings.nix"),
 			nixexpr.Path("./xennix/network.nix"),
 		}).
-		Set("system.stateVersion", nixexpr.Comment{Lines: []string{
+		SetDotted("system.stateVersion", nixexpr.Comment{Lines: []string{
 			"The NixOS release this host was installed with; see `man configuration.nix`",
 			"before changing it.",
 		}, Expr: nixexpr.String(stateVersion)})
@@ -236,6 +275,12 @@ func (a Answers) settingsNix(r *hwdetect.Report, im disko.Implied) ([]byte, erro
 	if im.Limine != nil {
 		boot.Set("biosDevice", nixexpr.String(im.Limine.BIOSDevice))
 		boot.Set("biosPartitionIndex", nixexpr.Int(im.Limine.PartitionIndex))
+	}
+	if len(im.ESPMountPoints) > 1 {
+		boot.Set("mirroredESPs", nixexpr.Strings(im.ESPMountPoints[1:]...))
+		if im.Limine != nil && im.Limine.MirrorDevice != "" {
+			boot.Set("mirrorBIOSDevice", nixexpr.String(im.Limine.MirrorDevice))
+		}
 	}
 	if a.Boot.SerialConsole != "" {
 		boot.Set("serialConsole", nixexpr.String(a.Boot.SerialConsole))
@@ -327,9 +372,7 @@ func (a Answers) settingsNix(r *hwdetect.Report, im disko.Implied) ([]byte, erro
 
 	users := nixexpr.NewAttrs()
 	root := nixexpr.NewAttrs()
-	if h := a.Users.Root.HashedPassword; h != "" {
-		root.Set("hashedPassword", nixexpr.String(h))
-	}
+	a.setPassword(root, "root", a.Users.Root)
 	if len(a.Users.Root.SSHKeys) > 0 {
 		root.SetDotted("openssh.authorizedKeys.keys", nixexpr.Strings(a.Users.Root.SSHKeys...))
 	}
@@ -340,13 +383,15 @@ func (a Answers) settingsNix(r *hwdetect.Report, im disko.Implied) ([]byte, erro
 		u := nixexpr.NewAttrs().
 			Set("isNormalUser", nixexpr.Bool(true)).
 			Set("extraGroups", nixexpr.Strings("wheel"))
-		if ad.HashedPassword != "" {
-			u.Set("hashedPassword", nixexpr.String(ad.HashedPassword))
-		}
+		a.setPassword(u, ad.Name, ad)
 		if len(ad.SSHKeys) > 0 {
 			u.SetDotted("openssh.authorizedKeys.keys", nixexpr.Strings(ad.SSHKeys...))
 		}
 		users.Set(ad.Name, u)
+		if !hasPassword(ad) {
+			// sudo would ask the admin for a password it does not have (sudo.nix).
+			s.SetDotted("security.sudo.wheelNeedsPassword", nixexpr.Bool(false))
+		}
 	}
 	s.SetDotted("users.users", users)
 	if a.Impermanence.Preset != "" && a.Impermanence.Preset != ImpermanenceNone {

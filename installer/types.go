@@ -3,7 +3,6 @@ package installer
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/big"
 	"slices"
 	"strings"
@@ -248,6 +247,10 @@ const (
 	MiB Size = 1 << 20
 	GiB Size = 1 << 30
 	TiB Size = 1 << 40
+
+	// MaxSize bounds every size in the answers: 1 EiB, beyond any disk, and small enough that
+	// adding a few sizes (a layout's ESP, swap and root) cannot overflow.
+	MaxSize Size = 1 << 60
 )
 
 var sizeUnits = map[string]*big.Rat{
@@ -284,8 +287,8 @@ func ParseSize(s string) (Size, error) {
 	if !r.IsInt() {
 		return 0, fmt.Errorf("%q is not a whole number of bytes", s)
 	}
-	if r.Num().Cmp(new(big.Int).SetUint64(math.MaxUint64)) > 0 {
-		return 0, fmt.Errorf("%q is too large", s)
+	if r.Num().Cmp(new(big.Int).SetUint64(uint64(MaxSize))) > 0 {
+		return 0, fmt.Errorf("%q is larger than any disk (at most %s)", s, MaxSize)
 	}
 	return Size(r.Num().Uint64()), nil
 }

@@ -12,18 +12,19 @@ import (
 	"time"
 	_ "time/tzdata" // the installer image may lack /usr/share/zoneinfo
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/nixexpr"
 )
 
 var (
 	// RFC 1123 label; NixOS networking.hostName must be a single label (no dots).
-	labelRE    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
-	keymapRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-	localeRE   = regexp.MustCompile(`^([a-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[a-z]+)?|C|C\.UTF-8|POSIX)$`)
-	tzRE       = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
-	serialRE   = regexp.MustCompile(`^tty[A-Za-z]+[0-9]+(,[0-9]{3,7}([noe][5-8])?)?$`)
+	labelRE  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+	keymapRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	localeRE = regexp.MustCompile(`^([a-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[a-z]+)?|C|C\.UTF-8|POSIX)$`)
+	tzRE     = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
+	// Xen knows com1 to com4 (xen-command-line: comN), which the host modules map from ttyS0
+	// to ttyS3 (assets/nixos/xen.nix asserts it).
+	serialRE   = regexp.MustCompile(`^ttyS[0-3](,[0-9]{3,7}([noe][5-8])?)?$`)
 	byIDRE     = regexp.MustCompile(`^/dev/disk/by-id/[A-Za-z0-9._:+@-]+$`)
 	pciRE      = regexp.MustCompile(`^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-1][0-9a-fA-F]\.[0-7]$`)
 	xenArgRE   = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.,:=/+-]*$`)
@@ -153,7 +154,7 @@ func (v *validator) boot() {
 		v.bad("boot.firmware", "uefi, but this machine booted the installer by legacy BIOS: boot it in UEFI mode or use bios")
 	}
 	if b.SerialConsole != "" && !serialRE.MatchString(b.SerialConsole) {
-		v.bad("boot.serial_console", "%q is not a serial console (want e.g. ttyS0,115200)", b.SerialConsole)
+		v.bad("boot.serial_console", "%q is not a serial console Xen can use (want ttyS0 to ttyS3 with an optional baud rate, e.g. ttyS0,115200)", b.SerialConsole)
 	}
 }
 
@@ -311,6 +312,7 @@ func (v *validator) impermanence() {
 			v.bad("impermanence", "directories or files are listed but the preset is none")
 		}
 	}
+	seen := map[string]string{}
 	for _, l := range []struct {
 		field string
 		paths []string
@@ -319,10 +321,40 @@ func (v *validator) impermanence() {
 			f := fmt.Sprintf("%s[%d]", l.field, i)
 			if !safePathRE.MatchString(p) || path.Clean(p) != p || p == "/" {
 				v.bad(f, "%q is not a clean absolute path of plain characters", p)
+				continue
+			}
+			if first, ok := seen[p]; ok {
+				// nix-community/impermanence asserts that every persisted path is unique.
+				v.bad(f, "%s is listed twice (also %s)", p, first)
+				continue
+			}
+			seen[p] = f
+			if slices.Contains(xennixPersisted, p) {
+				v.bad(f, "%s is persisted by XenNix already; list only your own paths", p)
+			}
+			for _, fs := range unpersistable {
+				if p == fs || strings.HasPrefix(p, fs+"/") {
+					v.bad(f, "%s is on %s, a filesystem of its own that survives reboots; it cannot be persisted", p, fs)
+				}
 			}
 		}
 	}
 }
+
+// xennixPersisted are the paths the host modules persist on every impermanent host
+// (defaultDirectories and defaultFiles in assets/nixos/impermanence.nix; a test keeps the two
+// lists equal). Listing one again makes impermanence's module refuse the duplicate.
+var xennixPersisted = []string{
+	"/etc/nixos", "/etc/xen/auto", "/var/lib/nixos", "/var/lib/xen", "/var/lib/systemd",
+	"/var/lib/xennix", "/var/log",
+	"/etc/machine-id", "/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub",
+	"/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_rsa_key.pub",
+}
+
+// unpersistable are filesystems of every impermanent layout that are not reset, and where a
+// bind mount from /persist would hide the real thing: the store, the persistent filesystem
+// itself and the ESP.
+var unpersistable = []string{"/nix", "/persist", "/boot"}
 
 func (v *validator) network() {
 	n := v.a.Network
@@ -527,16 +559,14 @@ func (v *validator) users() {
 		field string
 		a     Account
 	}{{"users.root", u.Root}, {"users.admin", u.Admin}} {
-		if acc.a.HashedPassword != "" && !cryptRE.MatchString(acc.a.HashedPassword) {
-			v.bad(acc.field+".hashed_password", "not a crypt(3) hash (make one with mkpasswd, or give password to have it hashed)")
+		if h := acc.a.HashedPassword; h != "" {
+			if err := checkCryptHash(h); err != nil {
+				v.bad(acc.field+".hashed_password", "%v (make one with mkpasswd, or give password to have it hashed)", err)
+			}
 		}
 		for i, k := range acc.a.SSHKeys {
-			if strings.ContainsAny(k, "\n\r") {
-				v.bad(fmt.Sprintf("%s.ssh_keys[%d]", acc.field, i), "one key per entry, without line breaks")
-				continue
-			}
-			if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k)); err != nil {
-				v.bad(fmt.Sprintf("%s.ssh_keys[%d]", acc.field, i), "not an SSH public key: %v", err)
+			if err := checkAuthorizedKey(k); err != nil {
+				v.bad(fmt.Sprintf("%s.ssh_keys[%d]", acc.field, i), "%v", err)
 			}
 		}
 	}
@@ -557,15 +587,34 @@ func (v *validator) users() {
 	if !v.asked("users") && !hasLogin(u.Root) && !hasLogin(u.Admin) {
 		v.bad("users", "neither root nor an admin user has a password or an SSH key: nobody could log in")
 	}
-	if v.a.SSHEnabled() && v.a.SSH.RootLogin != "no" && len(u.Root.SSHKeys) == 0 && !v.a.SSH.PasswordAuth && !hasLogin(u.Admin) && !v.asked("users") {
-		v.bad("ssh", "SSH is on but nobody could log in by it: add users.root.ssh_keys or an admin user, or set ssh.password_auth")
+	if v.a.SSHEnabled() && !v.asked("users") && !v.a.canSSH(u.Root, true) && !v.a.canSSH(u.Admin, false) {
+		v.bad("ssh", "SSH is on but nobody could log in by it (PermitRootLogin %s, PasswordAuthentication %t): add ssh_keys to users.root or users.admin, or set ssh.password_auth with a password", v.a.SSH.RootLogin, v.a.SSH.PasswordAuth)
 	}
 }
 
-func hasLogin(a Account) bool {
-	pw := a.HashedPassword != "" && a.HashedPassword != "!" && a.HashedPassword != "*"
-	return pw || len(a.SSHKeys) > 0
+// canSSH reports whether an account could log in through the generated sshd: with a key
+// (root only unless PermitRootLogin is no), or with a password only when
+// PasswordAuthentication is on (root only with PermitRootLogin yes).
+func (a Answers) canSSH(acc Account, root bool) bool {
+	if root && a.SSH.RootLogin == "no" || !root && acc.Name == "" {
+		return false
+	}
+	if len(acc.SSHKeys) > 0 {
+		return true
+	}
+	return hasPassword(acc) && a.SSH.PasswordAuth && (!root || a.SSH.RootLogin == "yes")
 }
+
+func hasLogin(a Account) bool { return hasPassword(a) || len(a.SSHKeys) > 0 }
+
+// hasPassword reports whether the account has a usable password ("!" and "*" lock it).
+func hasPassword(a Account) bool {
+	return a.HashedPassword != "" && a.HashedPassword != "!" && a.HashedPassword != "*"
+}
+
+// MaxFirstBootCommand bounds one first-boot command, in bytes: far more than a command line
+// needs, well under what settings.nix and the journal handle comfortably.
+const MaxFirstBootCommand = 64 << 10
 
 // SSHEnabled reports whether the SSH server runs (default true).
 func (a Answers) SSHEnabled() bool { return a.SSH.Enable == nil || *a.SSH.Enable }
@@ -582,13 +631,30 @@ func (v *validator) install() {
 		}
 	}
 	for i, c := range in.FirstBoot {
-		if strings.TrimSpace(c) == "" {
-			v.bad(fmt.Sprintf("install.first_boot[%d]", i), "empty command")
+		f := fmt.Sprintf("install.first_boot[%d]", i)
+		switch {
+		case strings.TrimSpace(c) == "":
+			v.bad(f, "empty command")
+		case strings.ContainsRune(c, 0):
+			// A NUL cannot be in a Nix string, a shell script or a command line.
+			v.bad(f, "contains a NUL byte")
+		case len(c) > MaxFirstBootCommand:
+			v.bad(f, "%d bytes; a first-boot command may have at most %d (put a longer script in a file, e.g. with environment.etc in configuration.nix, and run that)", len(c), MaxFirstBootCommand)
+		case slices.Index(in.FirstBoot, c) < i:
+			// Each command runs once, known by its text (first-boot.nix): a second copy never would.
+			v.bad(f, "the same command as install.first_boot[%d]: each command runs once", slices.Index(in.FirstBoot, c))
 		}
 	}
 	for i, p := range in.ExtraPackages {
 		if !pkgAttrRE.MatchString(p) {
 			v.bad(fmt.Sprintf("install.extra_packages[%d]", i), "%q is not a nixpkgs attribute name (e.g. htop, python3Packages.requests)", p)
+			continue
+		}
+		for _, part := range strings.Split(p, ".") {
+			if !nixexpr.IsIdent(part) {
+				v.bad(fmt.Sprintf("install.extra_packages[%d]", i), "%q is not a nixpkgs attribute name: %q is a Nix keyword", p, part)
+				break
+			}
 		}
 	}
 	for i, s := range v.a.Interactive {

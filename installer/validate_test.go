@@ -144,37 +144,44 @@ func TestValidateBadAnswers(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a, err := Parse("answers.yaml", []byte(tc.file), Defaults(nil))
-			if err == nil {
-				err = a.Validate(nil)
-			}
-			if tc.want == nil {
-				// Only a smoke test: this file must fail somewhere.
-				if err == nil {
-					t.Fatalf("Validate(%q) = nil, want an error", tc.file)
-				}
-				return
-			}
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("error = %v, want ErrInvalid", err)
-			}
-			got := Problems(err)
-			for _, w := range tc.want {
-				found := false
-				for _, p := range got {
-					if p.Field == w.field && (w.line == 0 || p.Pos.Line == w.line) && strings.Contains(p.Error(), w.text) && p.File == "answers.yaml" {
-						found = true
-					}
-				}
-				if !found {
-					var lines []string
-					for _, p := range got {
-						lines = append(lines, fmt.Sprintf("  %s (field %q line %d)", p, p.Field, p.Pos.Line))
-					}
-					t.Errorf("problems =\n%s\nwant field %q at line %d containing %q", strings.Join(lines, "\n"), w.field, w.line, w.text)
-				}
-			}
+			checkProblems(t, tc.file, tc.want)
 		})
+	}
+}
+
+// checkProblems parses and validates file without a machine and checks that every wanted
+// problem is among those reported; a nil want only asks for some problem.
+func checkProblems(t *testing.T, file string, wants []want) {
+	t.Helper()
+	a, err := Parse("answers.yaml", []byte(file), Defaults(nil))
+	if err == nil {
+		err = a.Validate(nil)
+	}
+	if wants == nil {
+		// Only a smoke test: this file must fail somewhere.
+		if err == nil {
+			t.Fatalf("Validate(%q) = nil, want an error", file)
+		}
+		return
+	}
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("error = %v, want ErrInvalid", err)
+	}
+	got := Problems(err)
+	for _, w := range wants {
+		found := false
+		for _, p := range got {
+			if p.Field == w.field && (w.line == 0 || p.Pos.Line == w.line) && strings.Contains(p.Error(), w.text) && p.File == "answers.yaml" {
+				found = true
+			}
+		}
+		if !found {
+			var lines []string
+			for _, p := range got {
+				lines = append(lines, fmt.Sprintf("  %s (field %q line %d)", p, p.Field, p.Pos.Line))
+			}
+			t.Errorf("problems =\n%s\nwant field %q at line %d containing %q", strings.Join(lines, "\n"), w.field, w.line, w.text)
+		}
 	}
 }
 

@@ -49,8 +49,15 @@ func ParseDigest(s string) (Digest, error) {
 	if _, err := hex.Decode(d[:], []byte(s)); err != nil {
 		return d, fmt.Errorf("%q is not hex: %w", s, err)
 	}
+	if d.IsZero() {
+		return d, errAllZero
+	}
 	return d, nil
 }
+
+// errAllZero refuses a hash of all zeros, which no file or key has: the zero Digest means
+// "none given", so accepting it would silently turn the check off.
+var errAllZero = errors.New("all zeros: that is no SHA-256 of anything, and would turn the check off")
 
 // ParsePin parses a TLS public-key pin: the SHA-256 of a certificate's DER-encoded
 // SubjectPublicKeyInfo, as 64 hex digits or as base64 (44 characters padded, 43 unpadded,
@@ -71,6 +78,9 @@ func ParsePin(s string) (Digest, error) {
 		b, err := enc.DecodeString(s)
 		if err == nil && len(b) == sha256.Size {
 			copy(d[:], b)
+			if d.IsZero() {
+				return d, errAllZero
+			}
 			return d, nil
 		}
 	}
@@ -96,7 +106,7 @@ func ParseLocation(s string) (Location, error) {
 			}
 		}
 		if !filepath.IsAbs(rest) {
-			return Location{}, fmt.Errorf("%q: want an absolute path after file:", s)
+			return Location{}, fmt.Errorf("%q: want an absolute path after \"file:\"", s)
 		}
 		return Location{Path: filepath.Clean(rest)}, nil
 	}
@@ -281,9 +291,18 @@ func (r *Request) check() ([]string, error) {
 		if r.Token != "" {
 			warnings = append(warnings, fmt.Sprintf("%s is sent unencrypted to %s (use https)", ParamToken, r.Location))
 		}
+		if r.Token == "" && r.SHA256.IsZero() {
+			// Answers found by discovery can erase disks unattended; over plain http anyone
+			// on the path (or who can answer for the name) would decide what is installed.
+			return warnings, fmt.Errorf("%w: %s is plain http with neither %s nor %s: use https, or pin the file with %s=<sha256sum of it>", ErrUntrusted, r.Location, ParamSHA256, ParamToken, ParamSHA256)
+		}
 	}
 	return warnings, nil
 }
+
+// ErrUntrusted is wrapped when discovered answers would come from a source nothing
+// authenticates: plain http without a sha256 pin or a token.
+var ErrUntrusted = errors.New("refused: answers that can erase disks need a trusted source")
 
 // checkToken accepts the b64token syntax of RFC 6750 §2.1, which also keeps the token
 // from smuggling anything into the HTTP header.
@@ -353,9 +372,7 @@ func splitCmdline(s string) []param {
 			p.key, p.value, p.hasValue = tok[:equals], tok[equals+1:], true
 			if strings.HasPrefix(p.value, `"`) {
 				p.value = p.value[1:]
-				if strings.HasSuffix(p.value, `"`) {
-					p.value = p.value[:len(p.value)-1]
-				}
+				p.value = strings.TrimSuffix(p.value, `"`)
 				valueUnquoted = true
 			}
 		}

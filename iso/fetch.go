@@ -382,6 +382,10 @@ func (f *Fetcher) client(req Request) *http.Client {
 			if len(via) >= 5 {
 				return fmt.Errorf("%w: more than 5 redirects", errRedirect)
 			}
+			if r.URL.Scheme != "http" && r.URL.Scheme != "https" {
+				// file:, ftp:, …: refused at once, not retried as if the network failed.
+				return fmt.Errorf("%w: to a %s: URL", errRedirect, r.URL.Scheme)
+			}
 			if via[0].URL.Scheme == "https" && r.URL.Scheme != "https" {
 				return fmt.Errorf("%w: from https to %s", errRedirect, r.URL.Redacted())
 			}

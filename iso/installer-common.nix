@@ -56,7 +56,7 @@ let
 
   # A host like most installs (UEFI, ext4): its closure in the image means nixos-install,
   # which substitutes from the live store, downloads next to nothing.
-  exampleHost = inputs.self.nixosConfigurations.example-ext4.config.system.build.toplevel;
+  exampleHost = inputs.self.nixosConfigurations.example-uefi-ext4-dhcp.config.system.build.toplevel;
 in
 {
   environment.systemPackages = [

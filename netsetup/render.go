@@ -3,6 +3,7 @@ package netsetup
 import (
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/xennix/xennix/nixexpr"
@@ -145,7 +146,7 @@ func (c Config) Render() (nixexpr.Expr, error) {
 			lc.Set("RequiredForOnline", nixexpr.String("enslaved"))
 		}
 		if c.MTU != 0 {
-			lc.Set("MTUBytes", nixexpr.Int(c.MTU))
+			lc.Set("MTUBytes", mtuBytes(c.MTU))
 		}
 		n.Set("linkConfig", lc)
 		networks.Set(key, n)
@@ -189,7 +190,7 @@ func (c Config) netdevConfig(name, kind string, mac nixexpr.Expr) *nixexpr.Attrs
 		Set("Kind", nixexpr.String(kind)).
 		Set("MACAddress", mac)
 	if c.MTU != 0 {
-		a.Set("MTUBytes", nixexpr.Int(c.MTU))
+		a.Set("MTUBytes", mtuBytes(c.MTU))
 	}
 	return a
 }
@@ -276,4 +277,11 @@ func (c Config) hostNetwork() *nixexpr.Attrs {
 	}
 	n.Set("linkConfig", lc)
 	return n
+}
+
+// mtuBytes writes an MTU as the string networkd's MTUBytes= takes. Some nixpkgs revisions'
+// systemd-lib isByteFormat accept only strings ("cannot coerce an integer to a string"), and
+// every revision accepts the string form.
+func mtuBytes(mtu int) nixexpr.Expr {
+	return nixexpr.String(strconv.Itoa(mtu))
 }

@@ -82,8 +82,8 @@ func scenarios() []scenario {
 				Search:  []string{"example.org", "lab.example.org"},
 			},
 			checks: []check{
-				{nd("20-xenbr0", "netdevConfig"), map[string]any{"Name": "xenbr0", "Kind": "bridge", "MACAddress": "none", "MTUBytes": 9000.0}},
-				{nw("30-eno1", "linkConfig", "MTUBytes"), 9000.0},
+				{nd("20-xenbr0", "netdevConfig"), map[string]any{"Name": "xenbr0", "Kind": "bridge", "MACAddress": "none", "MTUBytes": "9000"}},
+				{nw("30-eno1", "linkConfig", "MTUBytes"), "9000"},
 				{nw("40-xenbr0", "address"), []any{"192.0.2.10/24"}},
 				{nw("40-xenbr0", "routes"), []any{map[string]any{"Gateway": "192.0.2.1"}}},
 				{nw("40-xenbr0", "dns"), []any{"192.0.2.53", "198.51.100.53"}},
@@ -102,7 +102,7 @@ func scenarios() []scenario {
 				IPv4: IPv4{Mode: IPv4Static, Address: netip.MustParsePrefix("198.51.100.10/24"), Gateway: netip.MustParseAddr("198.51.100.1")},
 			},
 			checks: []check{
-				{nd("20-bond0", "netdevConfig"), map[string]any{"Name": "bond0", "Kind": "bond", "MACAddress": "52:54:00:12:34:56", "MTUBytes": 9000.0}},
+				{nd("20-bond0", "netdevConfig"), map[string]any{"Name": "bond0", "Kind": "bond", "MACAddress": "52:54:00:12:34:56", "MTUBytes": "9000"}},
 				{nd("20-bond0", "bondConfig"), map[string]any{"Mode": "802.3ad", "MIIMonitorSec": "100ms", "LACPTransmitRate": "fast", "TransmitHashPolicy": "layer3+4"}},
 				{nd("20-xenbr0.10", "vlanConfig", "Id"), 10.0},
 				{nd("20-xenbr0.10", "netdevConfig", "Kind"), "vlan"},

@@ -101,18 +101,6 @@ func (Comment) isExpr()  {}
 // MkDefault is lib.mkDefault v.
 func MkDefault(v Expr) Expr { return Call{Fn: "lib.mkDefault", Args: []Expr{v}} }
 
-// MkForce is lib.mkForce v.
-func MkForce(v Expr) Expr { return Call{Fn: "lib.mkForce", Args: []Expr{v}} }
-
-// MkAfter is lib.mkAfter v.
-func MkAfter(v Expr) Expr { return Call{Fn: "lib.mkAfter", Args: []Expr{v}} }
-
-// MkBefore is lib.mkBefore v.
-func MkBefore(v Expr) Expr { return Call{Fn: "lib.mkBefore", Args: []Expr{v}} }
-
-// Import is import path.
-func Import(p Expr) Expr { return Call{Fn: "import", Args: []Expr{p}} }
-
 // Strings is a List of Strings, the commonest list in NixOS settings.
 func Strings(ss ...string) List {
 	l := make(List, len(ss))

@@ -7,21 +7,13 @@
 }:
 let
   cfg = config.xennix;
-  marker = "/var/lib/xennix/first-boot.done";
 
-  # Each command runs in its own bash, in order; the first failure stops the unit (and
-  # leaves the marker absent, so the commands run again at the next boot).
-  script = pkgs.writeShellScript "xennix-first-boot" ''
-    set -euo pipefail
-    export PATH=/run/wrappers/bin:/run/current-system/sw/bin:/run/current-system/sw/sbin:$PATH
-    ${lib.concatImapStringsSep "\n" (i: c: ''
-      echo "xennix-first-boot: [${toString i}/${toString (builtins.length cfg.firstBoot.commands)}] "${lib.escapeShellArg c}
-      bash -euo pipefail -c ${lib.escapeShellArg c}
-    '') cfg.firstBoot.commands}
-    mkdir -p /var/lib/xennix
-    date --iso-8601=seconds > ${marker}
-    echo "xennix-first-boot: done"
-  '';
+  # Each command runs once, in order (a marker per command, named by its SHA-256, under
+  # /var/lib/xennix/first-boot/); the first failure stops the unit, and that command and
+  # the ones after it run again at the next start. See lib/first-boot-script.nix.
+  script = pkgs.writeShellScript "xennix-first-boot" (
+    import ./lib/first-boot-script.nix { inherit (cfg.firstBoot) commands; }
+  );
 in
 {
   options.xennix.firstBoot.commands = lib.mkOption {
@@ -29,9 +21,11 @@ in
     default = [ ];
     example = [ "xl create /etc/xen/auto/router.cfg" ];
     description = ''
-      Shell commands run once, in order, after network-online.target at the first boot
-      (each with `bash -euo pipefail -c`). Their output goes to the journal
-      (`journalctl -u xennix-first-boot`); /var/lib/xennix/first-boot.done marks success.
+      Shell commands run once each, in order, after network-online.target: at the first
+      boot, and a command added later at the switch that adds it (each with `bash -euo
+      pipefail`, from a file, so a long script is fine). Their output goes to the journal
+      (`journalctl -u xennix-first-boot`); /var/lib/xennix/first-boot/<sha256 of the
+      command> marks one that succeeded. Changing a command makes it a new command.
     '';
   };
 
@@ -41,7 +35,6 @@ in
       wantedBy = [ "multi-user.target" ];
       wants = [ "network-online.target" ];
       after = [ "network-online.target" ];
-      unitConfig.ConditionPathExists = "!${marker}";
       serviceConfig = {
         Type = "oneshot";
         RemainAfterExit = true;

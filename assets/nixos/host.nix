@@ -14,11 +14,13 @@
   imports = [
     ./xen.nix
     ./boot.nix
+    ./esp-mirror.nix
     ./storage.nix
     ./impermanence.nix
     ./profile.nix
     ./verify.nix
     ./first-boot.nix
+    ./guests.nix
   ];
 
   options.xennix.enable = lib.mkEnableOption "XenNix: turn this host into a Xen dom0 with the XenNix defaults";

@@ -50,7 +50,7 @@ let
       "/var/lib/nixos" # uid/gid maps (nixos/modules/config/update-users-groups.pl)
       "/var/lib/xen" # xl userdata, saved domains, default guest images
       "/var/lib/systemd" # timers, random seed, coredumps
-      "/var/lib/xennix" # verify.json, first-boot marker, answers history
+      "/var/lib/xennix" # verify.json, first-boot markers, answers history, password hashes
     ]
     # /var/log is usually a dataset/subvolume of its own in the XenNix layouts.
     ++ lib.optional (!(config.fileSystems ? "/var/log")) "/var/log"

@@ -15,6 +15,9 @@ let
   g = scfg.guests;
 
   zvolPool = if g.zvolParent == null then null else builtins.head (lib.splitString "/" g.zvolParent);
+
+  # The pools to import at boot: the declared ones and the guest zvols' pool, each once.
+  importPools = lib.unique (scfg.zfsPools ++ lib.optional (g.kind == "zvol" && zvolPool != null) zvolPool);
 in
 {
   options.xennix.storage = {
@@ -80,11 +83,12 @@ in
         ];
       }
 
-      (lib.mkIf (scfg.zfsPools != [ ]) {
+      (lib.mkIf (importPools != [ ]) {
         boot.supportedFilesystems = [ "zfs" ];
         # nixos/modules/tasks/filesystems/zfs.nix imports the union of the pools of ZFS
-        # fileSystems and extraPools, so naming the root pool again is harmless.
-        boot.zfs.extraPools = scfg.zfsPools;
+        # fileSystems and extraPools, so naming the root pool again is harmless. One
+        # definition, each pool once: the zvol parent's pool is usually also in zfsPools.
+        boot.zfs.extraPools = importPools;
       })
 
       (lib.mkIf (g.kind == "directory") {
@@ -122,9 +126,6 @@ in
       })
 
       (lib.mkIf (g.kind == "zvol") {
-        boot.supportedFilesystems = [ "zfs" ];
-        boot.zfs.extraPools = lib.optional (zvolPool != null) zvolPool;
-
         systemd.services.xennix-guest-storage = {
           description = "Create the ZFS dataset for Xen guest zvols";
           wantedBy = [ "multi-user.target" ];

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,7 +174,7 @@ func runInstall(ctx context.Context, w io.Writer, f installFlags) error {
 		runner = dry
 		fmt.Fprintf(w, "dry run: nothing on this machine changes; files and transcript go to %s\n", root)
 	}
-	log, closer, err := installer.NewLog(logPath)
+	log, closer, err := installer.NewLog(logPath, a.Secrets()...)
 	if err != nil {
 		return err
 	}
@@ -202,41 +203,60 @@ func runInstall(ctx context.Context, w io.Writer, f installFlags) error {
 	if err == nil {
 		return nil
 	}
-	if !f.dryRun {
-		if nerr := in.Notify(ctx, installer.EventFailed, err); nerr != nil {
-			log.Error("webhook", "error", nerr.Error())
-		}
-		writeFailure(w, in, plan, err, logPath)
-	} else {
-		fmt.Fprintf(w, "install failed: %v\n", err)
+	if f.dryRun {
+		// The same report as a real install's, without its side effects.
+		fmt.Fprintf(w, "\nINSTALL FAILED: %s\n", installer.Redact(err.Error(), a.Secrets()...))
+		return errSilent
 	}
+	reportFailure(ctx, w, in, plan, err, log, logPath, failureDirs{work: installer.WorkDir, bundles: "/tmp"})
 	return errSilent
 }
 
+// failureDirs are where a failure leaves its marker (work/FAILED) and its support bundle.
+type failureDirs struct{ work, bundles string }
+
+// reportFailure is what every failed install does, an interrupted one (SIGINT, SIGTERM)
+// included: the "failed" webhook, a failure marker and a support bundle, and where to look.
+// ctx may be cancelled already (the interrupt): the webhook still gets its own bounded time.
+func reportFailure(ctx context.Context, w io.Writer, in *installer.Installer, plan installer.Plan, failure error, log *slog.Logger, logPath string, dirs failureDirs) {
+	if nerr := in.Notify(context.WithoutCancel(ctx), installer.EventFailed, failure); nerr != nil {
+		log.Error("webhook", "error", nerr.Error())
+		fmt.Fprintf(w, "could not tell the webhook: %s\n", installer.Redact(nerr.Error(), in.Answers.Secrets()...))
+	}
+	writeFailure(w, in, plan, failure, logPath, dirs)
+}
+
 // writeFailure leaves a failure marker and a support bundle, and says where: a failed
-// headless install stays on the console and never reboots by itself.
-func writeFailure(w io.Writer, in *installer.Installer, plan installer.Plan, failure error, logPath string) {
+// headless install stays on the console and never reboots by itself. Webhook credentials
+// are redacted in all of it.
+func writeFailure(w io.Writer, in *installer.Installer, plan installer.Plan, failure error, logPath string, dirs failureDirs) {
 	now := time.Now()
-	fmt.Fprintf(w, "\nINSTALL FAILED: %v\n", failure)
-	_ = installer.WriteFileAtomic(filepath.Join(installer.WorkDir, "FAILED"), []byte(failure.Error()+"\n"), 0o644)
-	entries := map[string][]byte{"error.txt": []byte(failure.Error() + "\n"), "plan.txt": []byte(plan.Transcript())}
+	secrets := in.Answers.Secrets()
+	msg := installer.Redact(failure.Error(), secrets...)
+	fmt.Fprintf(w, "\nINSTALL FAILED: %s\n", msg)
+	if err := installer.WriteFileAtomic(filepath.Join(dirs.work, "FAILED"), []byte(msg+"\n"), 0o644); err != nil {
+		fmt.Fprintf(w, "could not write the failure marker: %v\n", err)
+	}
+	entries := map[string][]byte{"error.txt": []byte(msg + "\n"), "plan.txt": []byte(installer.Redact(plan.Transcript(), secrets...))}
 	if b, err := os.ReadFile(logPath); err == nil {
-		entries["install.log"] = b
+		entries["install.log"] = []byte(installer.Redact(string(b), secrets...))
 	}
 	if b, err := json.MarshalIndent(in.Report, "", "  "); err == nil {
 		entries["hardware.json"] = b
 	}
 	if b, err := in.Answers.Marshal("answers of the failed install (secrets only as hashes)"); err == nil {
-		entries["answers.yaml"] = b
+		entries["answers.yaml"] = []byte(installer.Redact(string(b), secrets...))
 	}
-	if b, err := (installer.ExecRunner{}).Run(context.Background(), []string{"dmesg", "--ctime"}); err == nil {
+	dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if b, err := (installer.ExecRunner{}).Run(dctx, []string{"dmesg", "--ctime"}); err == nil {
 		lines := strings.Split(string(b), "\n")
 		if len(lines) > 300 {
 			lines = lines[len(lines)-300:]
 		}
 		entries["dmesg-tail.txt"] = []byte(strings.Join(lines, "\n"))
 	}
-	bundle := fmt.Sprintf("/tmp/xennix-support-%s.tar.gz", now.UTC().Format("20060102T150405Z"))
+	bundle := filepath.Join(dirs.bundles, fmt.Sprintf("xennix-support-%s.tar.gz", now.UTC().Format("20060102T150405Z")))
 	if err := installer.SupportBundle(bundle, entries, now); err != nil {
 		fmt.Fprintf(w, "could not write a support bundle: %v\n", err)
 	} else {

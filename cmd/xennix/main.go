@@ -81,6 +81,15 @@ installed host, changes its configuration later.`,
 		Version:       buildVersion(),
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	// An unknown subcommand is a command-line mistake like an unknown flag (exit 2). With
+	// Args set, cobra hands the words to it instead of failing with a plain error.
+	root.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Errorf("unknown command %q for \"xennix\"", args[0])}
+		}
+		return nil
+	}
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	root.AddCommand(
 		newValidateCmd(),
 		newSchemaCmd(),

@@ -49,7 +49,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"xennix", "version"}, 0, "xennix "},
 		{[]string{"xennix-setup", "--root", t.TempDir()}, 1, "is this a host installed by xennix?"},
 		{[]string{"/usr/bin/xennix-setup", "--root", t.TempDir(), "diff"}, 1, "is this a host installed by xennix?"},
-		{[]string{"xennix", "frobnicate"}, 1, "unknown command"},
+		{[]string{"xennix", "frobnicate"}, 2, "unknown command"},
 	}
 	for _, tc := range cases {
 		var out, errb bytes.Buffer

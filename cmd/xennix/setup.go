@@ -173,9 +173,14 @@ func loadHost(f setupFlags) (installer.InstalledHost, installer.Answers, error) 
 		if err != nil {
 			return h, next, fmt.Errorf("read answers: %w", err)
 		}
-		next, err = installer.ParseAndValidate(f.answers, data, installer.Defaults(rep), nil)
+		// Against this machine (or --hardware) when known: an uplink it does not have would
+		// take a remote host off the network.
+		next, err = installer.ParseAndValidate(f.answers, data, installer.Defaults(rep), h.Report)
 		if err != nil {
 			return h, next, printProblems(os.Stdout, f.answers, err)
+		}
+		if err := h.KeepPasswords(&next); err != nil {
+			return h, next, err
 		}
 	}
 	return h, next, nil

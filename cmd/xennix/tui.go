@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/charmbracelet/x/term"
 
@@ -90,6 +91,8 @@ func interactiveOptions(f installFlags, rep hwdetect.Report, base installer.Answ
 	}
 	if !f.dryRun {
 		o.Reboot = func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
 			_, err := installer.ExecRunner{}.Run(ctx, []string{"systemctl", "reboot"})
 			return err
 		}
@@ -106,7 +109,12 @@ func installInteractive(ctx context.Context, req tui.InstallRequest, rep hwdetec
 	if b, err := req.Answers.Marshal("answers of an interactive install (secrets only as hashes)"); err == nil {
 		_ = installer.WriteFileAtomic(filepath.Join(work, "answers.yaml"), b, 0o600)
 	}
-	log, closer, err := installer.NewLog(logPath)
+	if !dryRun && req.Answers.Storage.Encryption.PassphraseFile == tui.KeyFile {
+		// The TUI wrote the passphrase just before; disko's step removes it (Scrub), and so
+		// does the end of an install that stopped before disko. A retry writes it again.
+		defer os.Remove(filepath.Join(root, tui.KeyFile))
+	}
+	log, closer, err := installer.NewLog(logPath, req.Answers.Secrets()...)
 	if err != nil {
 		return res, err
 	}
@@ -126,6 +134,8 @@ func installInteractive(ctx context.Context, req tui.InstallRequest, rep hwdetec
 		runner = dry
 		in.Rescan = func() (hwdetect.Report, error) { return rep, nil }
 		in.Euid = func() int { return 0 }
+		// The TUI's dry run does not write the passphrase it took (writeKey).
+		in.PassphraseLater = req.Answers.Storage.Encryption.PassphraseFile == tui.KeyFile
 	}
 	hooks := in.Hooks()
 	var verdict bytes.Buffer
@@ -150,11 +160,8 @@ func installInteractive(ctx context.Context, req tui.InstallRequest, rep hwdetec
 		return res, err
 	}
 	if err != nil {
-		if nerr := in.Notify(ctx, installer.EventFailed, err); nerr != nil {
-			log.Error("webhook", "error", nerr.Error())
-		}
 		var report bytes.Buffer
-		writeFailure(&report, in, req.Plan, err, logPath)
+		reportFailure(ctx, &report, in, req.Plan, err, log, logPath, failureDirs{work: work, bundles: "/tmp"})
 		return res, fmt.Errorf("%w\n%s", err, strings.TrimSpace(report.String()))
 	}
 	return res, nil

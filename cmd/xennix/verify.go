@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -41,10 +42,14 @@ Exits 0 only when every check passes.`,
 				a := savedAnswers(root)
 				v = installer.VerifyHost(root, a.Network.Bridge, installer.HostChecks{
 					XLInfo: func() ([]byte, error) {
-						return installer.ExecRunner{}.Run(context.Background(), []string{"xl", "info"})
+						ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+						defer cancel()
+						return installer.ExecRunner{}.Run(ctx, []string{"xl", "info"})
 					},
 					UnitActive: func(unit string) (bool, error) {
-						err := exec.Command("systemctl", "is-active", "--quiet", unit).Run()
+						ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+						defer cancel()
+						err := exec.CommandContext(ctx, "systemctl", "is-active", "--quiet", unit).Run()
 						if _, exited := err.(*exec.ExitError); exited {
 							return false, nil
 						}

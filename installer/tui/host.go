@@ -128,12 +128,13 @@ func (f *hostForm) check(field string, v *string) func(string) error {
 		defer func() { f.st.a, *v = saved, old }()
 		*v = s
 		_ = f.write(false)
-		for _, err := range sectionProblems(f.st, field) {
+		// The field's first problem, if any.
+		if errs := sectionProblems(f.st, field); len(errs) > 0 {
 			var fe *installer.FieldError
-			if errors.As(err, &fe) {
+			if errors.As(errs[0], &fe) {
 				return errors.New(inWords(fe.Err.Error(), f.labels()))
 			}
-			return err
+			return errs[0]
 		}
 		return nil
 	}

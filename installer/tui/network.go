@@ -308,12 +308,13 @@ func (f *networkForm) fieldCheck(field string, v *string, parse func(string) err
 		defer func() { f.st.a.Network, *v = saved, old }()
 		*v = s
 		f.write()
-		for _, err := range sectionProblems(f.st, field) {
+		// The field's first problem, if any.
+		if errs := sectionProblems(f.st, field); len(errs) > 0 {
 			var fe *installer.FieldError
-			if errors.As(err, &fe) {
+			if errors.As(errs[0], &fe) {
 				return errors.New(inWords(fe.Err.Error(), f.labels()))
 			}
-			return err
+			return errs[0]
 		}
 		return nil
 	}

@@ -117,9 +117,11 @@ func (p *progress) start(resume bool) tea.Cmd {
 }
 
 // writeKey writes the encryption passphrase where the answers say it is (KeyFile under
-// Options.Root), readable by root only, just before the install needs it.
+// Options.Root), readable by root only, just before the install needs it. A dry run never
+// writes it: nothing reads it there, and a passphrase left in --out would outlive the run.
+// The install removes it once disko has used it (the partition step's Scrub).
 func writeKey(st *state) error {
-	if st.passphrase == "" || !st.a.Storage.Encryption.Enabled {
+	if st.passphrase == "" || !st.a.Storage.Encryption.Enabled || st.opts.DryRun {
 		return nil
 	}
 	path := filepath.Join(st.opts.Root, KeyFile)

@@ -15,7 +15,7 @@
           Name = "bond0";
           Kind = "bond";
           MACAddress = "52:54:00:12:34:56";
-          MTUBytes = 9000;
+          MTUBytes = "9000";
         };
         bondConfig = {
           Mode = "802.3ad";
@@ -28,14 +28,14 @@
         Name = "xenbr0";
         Kind = "bridge";
         MACAddress = "52:54:00:12:34:56";
-        MTUBytes = 9000;
+        MTUBytes = "9000";
       };
       "20-xenbr0.10" = {
         netdevConfig = {
           Name = "xenbr0.10";
           Kind = "vlan";
           MACAddress = "52:54:00:12:34:56";
-          MTUBytes = 9000;
+          MTUBytes = "9000";
         };
         vlanConfig.Id = 10;
       };
@@ -55,7 +55,7 @@
         };
         linkConfig = {
           RequiredForOnline = false;
-          MTUBytes = 9000;
+          MTUBytes = "9000";
         };
       };
       "30-eno2" = {
@@ -66,7 +66,7 @@
         };
         linkConfig = {
           RequiredForOnline = false;
-          MTUBytes = 9000;
+          MTUBytes = "9000";
         };
       };
       "35-bond0" = {

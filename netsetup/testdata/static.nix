@@ -13,7 +13,7 @@
       Name = "xenbr0";
       Kind = "bridge";
       MACAddress = "none";
-      MTUBytes = 9000;
+      MTUBytes = "9000";
     };
     networks = {
       # Xen guest interfaces: Xen's vif-bridge hotplug script puts them on the bridge,
@@ -30,7 +30,7 @@
         };
         linkConfig = {
           RequiredForOnline = "enslaved";
-          MTUBytes = 9000;
+          MTUBytes = "9000";
         };
       };
       "40-xenbr0" = {

@@ -5,7 +5,8 @@
 # Each module file is called with the lib shim (lib-shim.nix) and `config`, `options` and
 # `pkgs` that throw when touched: declarations must not depend on them (defaults may, lazily).
 # Result: [ { path = "xennix.enable"; type = "bool"; default = false; hasDefault = true;
-# defaultText = null; } ... ], sorted by path. `default` is null when it cannot be computed
+# defaultText = null; } ... ], sorted by path. The options of a submodule are listed under
+# its option's path: `xennix.guests.<name>.memory` (attrsOf), `….disks.*.target` (listOf). `default` is null when it cannot be computed
 # here (it reads config); then defaultText says what it is.
 let
   root = ../host.nix;
@@ -52,9 +53,34 @@ let
     else
       null;
 
+  # The options inside a submodule type, and the path component for its elements.
+  subOptions =
+    t:
+    let
+      sub =
+        if t.name == "submodule" then
+          {
+            type = t;
+            part = [ ];
+          }
+        else if (t.name == "attrsOf" || t.name == "listOf") && t.nestedTypes.elemType.name == "submodule" then
+          {
+            type = t.nestedTypes.elemType;
+            part = if t.name == "attrsOf" then [ "<name>" ] else [ "*" ];
+          }
+        else
+          null;
+      m = sub.type.module;
+      loaded = if builtins.isFunction m then m (args // { name = "<name>"; config = throw "declared-options.nix: a declaration read the submodule's config"; }) else m;
+    in
+    if sub == null then null else { inherit (sub) part; options = loaded.options or { }; };
+
   walk =
     prefix: v:
     if isOption v then
+      let
+        sub = subOptions v.type;
+      in
       [
         {
           path = builtins.concatStringsSep "." prefix;
@@ -65,6 +91,7 @@ let
           hasDescription = (v.description or null) != null;
         }
       ]
+      ++ (if sub == null then [ ] else walk (prefix ++ sub.part) sub.options)
     else if builtins.isAttrs v then
       lib.concatMap (n: walk (prefix ++ [ n ]) v.${n}) (builtins.attrNames v)
     else

@@ -40,6 +40,7 @@ let
     "jq"
     "lvm2"
     "pciutils"
+    "rsync"
     "usbutils"
     "util-linux"
   ] fakeDrv;

@@ -1,7 +1,9 @@
 # A small stand-in for nixpkgs' `lib`, enough to evaluate the XenNix host modules' option
 # *declarations* without nixpkgs (tests run where only nix-instantiate exists). It does not
-# merge definitions: declared-options.nix only walks `options`. Types carry a
-# `description` written the way OPTIONS.md writes them ("nullOr str", "enum uefi, bios").
+# merge definitions itself: declared-options.nix only walks `options`, and mini-modules.nix
+# (a small evalModules over this shim) merges the guests module's definitions. Types carry
+# a `description` written the way OPTIONS.md writes them ("nullOr str", "enum uefi, bios");
+# submodule types carry their module (`module`), so that their options can be listed.
 #
 # Names follow nixpkgs lib (lib/options.nix, lib/types.nix, lib/modules.nix, lib/lists.nix,
 # lib/attrsets.nix, lib/strings.nix); behaviour is the same for what the modules use.
@@ -48,7 +50,10 @@ let
     attrsOf = t: mkType "attrsOf" "attrsOf ${t.description}" { nestedTypes.elemType = t; };
     oneOf = ts: mkType "oneOf" "oneOf ${concatStringsSep ", " (map (t: t.description) ts)}" { };
     either = a: b: mkType "either" "${a.description} or ${b.description}" { };
-    submodule = m: mkType "submodule" "submodule" { };
+    submodule = m: mkType "submodule" "submodule" { module = m; };
+    functionTo = t: mkType "functionTo" "functionTo ${t.description}" { nestedTypes.elemType = t; };
+    deferredModule = mkType "deferredModule" "deferredModule" { };
+    unspecified = mkType "unspecified" "unspecified" { };
   };
 
   mkOverride = priority: content: {
@@ -60,10 +65,14 @@ let
   optional = cond: x: if cond then [ x ] else [ ];
   optionals = cond: xs: if cond then xs else [ ];
   concatMap = f: xs: builtins.concatLists (map f xs);
+  stringToCharacters = s: genList (i: builtins.substring i 1 s) (builtins.stringLength s);
+  recursiveUpdate = a: b: a // builtins.mapAttrs (n: v: if builtins.isAttrs v && builtins.isAttrs (a.${n} or null) && !(v ? _type) then recursiveUpdate a.${n} v else v) b;
   imap1 = f: xs: genList (i: f (i + 1) (builtins.elemAt xs i)) (length xs);
+  imap0 = f: xs: genList (i: f i (builtins.elemAt xs i)) (length xs);
 in
 {
-  inherit types mkOverride optionalAttrs optional optionals concatMap imap1;
+  inherit types mkOverride optionalAttrs optional optionals concatMap imap1 imap0;
+  lists = { inherit imap0; };
 
   mkOption =
     {
@@ -169,10 +178,33 @@ in
     in
     if ls >= lp && builtins.substring (ls - lp) lp s == p then builtins.substring 0 (ls - lp) s else s;
   splitString = sep: s: filter builtins.isString (builtins.split (builtins.replaceStrings [ "." "/" ] [ "\\." "/" ] sep) s);
-  escapeShellArg = s: "'${builtins.replaceStrings [ "'" ] [ "'\\''" ] (toString s)}'";
+  # As lib/strings.nix: safe strings stay unquoted.
+  escapeShellArg =
+    arg:
+    let
+      s = toString arg;
+    in
+    if builtins.match "[[:alnum:],._+:@%/-]+" s == null then "'${builtins.replaceStrings [ "'" ] [ "'\\''" ] s}'" else s;
   toInt = s: builtins.fromJSON s;
   mapAttrsToList = f: as: map (n: f n as.${n}) (builtins.attrNames as);
   getExe = p: "${p}/bin/${p.meta.mainProgram or p.pname or p.name}";
   unique = foldl' (acc: x: if builtins.elem x acc then acc else acc ++ [ x ]) [ ];
   flatten = x: if isList x then concatMap (y: if isList y then y else [ y ]) x else [ x ];
+  concatLists = builtins.concatLists;
+  count = pred: xs: length (filter pred xs);
+  mod = a: b: a - (a / b) * b;
+  toLower = builtins.replaceStrings (stringToCharacters "ABCDEFGHIJKLMNOPQRSTUVWXYZ") (
+    stringToCharacters "abcdefghijklmnopqrstuvwxyz"
+  );
+  inherit stringToCharacters;
+  reverseList = xs: genList (i: builtins.elemAt xs (length xs - 1 - i)) (length xs);
+  nameValuePair = name: value: { inherit name value; };
+  listToAttrs = builtins.listToAttrs;
+  mapAttrs = builtins.mapAttrs;
+  mapAttrs' = f: as: builtins.listToAttrs (map (n: f n as.${n}) (builtins.attrNames as));
+  filterAttrs = pred: as: builtins.listToAttrs (concatMap (n: if pred n as.${n} then [ { name = n; value = as.${n}; } ] else [ ]) (builtins.attrNames as));
+  genAttrs = names: f: builtins.listToAttrs (map (n: { name = n; value = f n; }) names);
+  isOption = v: builtins.isAttrs v && (v._type or null) == "option";
+  isDerivation = v: builtins.isAttrs v && (v.type or null) == "derivation";
+  inherit recursiveUpdate;
 }

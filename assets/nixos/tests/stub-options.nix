@@ -1,6 +1,7 @@
-# The NixOS option paths stubs.nix declares (both Xen module generations): every NixOS
-# option the host modules may set, since evaluating them against the stubs fails on any
-# other. TestOptionsKnownToNixOS checks these against NixOS' real option list.
+# The NixOS option paths stubs.nix (both Xen module generations) and guest-stubs.nix
+# declare: every NixOS option the host modules, and a NixOS guest's evaluation, may set,
+# since evaluating them against the stubs fails on any other. TestOptionsKnownToNixOS checks
+# these against NixOS' real option list.
 #
 #   NIXPKGS_LIB=/path/to/nixpkgs.lib nix-instantiate --eval --strict --json \
 #     assets/nixos/tests/stub-options.nix
@@ -12,10 +13,9 @@ let
     outPath = "/nix/store/00000000000000000000000000000000-${name}";
   };
   stubs = import ./stubs.nix { inherit lib fakeDrv; };
-  paths =
-    gen:
+  walkOptions =
+    options:
     let
-      eval = lib.evalModules { modules = stubs { xenGeneration = gen; }; };
       walk =
         prefix: v:
         if lib.isOption v then
@@ -27,6 +27,8 @@ let
         else
           [ ];
     in
-    walk [ ] eval.options;
+    walk [ ] options;
+  paths = gen: walkOptions (lib.evalModules { modules = stubs { xenGeneration = gen; }; }).options;
+  guestPaths = walkOptions (lib.evalModules { modules = import ./guest-stubs.nix { inherit lib fakeDrv; }; }).options;
 in
-lib.unique (lib.sort (a: b: a < b) (paths "new" ++ paths "old"))
+lib.unique (lib.sort (a: b: a < b) (paths "new" ++ paths "old" ++ guestPaths))

@@ -38,6 +38,11 @@ in
           {
             enable = bool false;
             package = anyDefault (fakeDrv "xen");
+            qemu.package = anyDefault (fakeDrv "qemu-xen");
+            domains.extraConfig = mkOption {
+              type = types.lines;
+              default = "";
+            };
             dom0Resources = {
               memory = anyDefault 0;
               maxMemory = anyDefault 0;
@@ -72,7 +77,12 @@ in
           grub.enable = bool true;
           systemd-boot.enable = bool false;
           systemd-boot.configurationLimit = any;
+          systemd-boot.extraInstallCommands = mkOption {
+            type = types.lines;
+            default = "";
+          };
           efi.canTouchEfiVariables = bool false;
+          efi.efiSysMountPoint = anyDefault "/boot";
         }
         // lib.optionalAttrs (xenGeneration == "new") {
           limine = {
@@ -84,6 +94,11 @@ in
               type = types.lines;
               default = "";
             };
+            extraInstallCommands = mkOption {
+              type = types.lines;
+              default = "";
+            };
+            package = anyDefault (fakeDrv "limine");
             biosDevice = anyDefault "nodev";
             partitionIndex = any;
             secureBoot.enable = bool false;
@@ -96,11 +111,14 @@ in
         options.fileSystems = anyDefault { };
         options.systemd = {
           services = anyDefault { };
+          targets = anyDefault { };
           tmpfiles.rules = list;
           package = anyDefault (fakeDrv "systemd");
           network.netdevs = anyDefault { };
         };
       }
+      # tasks/network-interfaces.nix
+      { options.networking.hostName = anyDefault "nixos"; }
       # config/system-path.nix, system/etc/etc.nix, config/shells-environment.nix,
       # impermanence nixos.nix
       {

@@ -1,11 +1,18 @@
-# Example XenNix host (tmpfs-root), as the installer would write /etc/nixos/configuration.nix.
+# Your configuration. XenNix wrote it once and never rewrites it: add your own settings
+# here. What the installer and xennix-setup manage lives in ./xennix/ (settings.nix,
+# network.nix); the disk layout is ./disko.nix.
+{ config, lib, pkgs, ... }:
 {
   imports = [
-    ../common/hardware-configuration.nix
-    ../common/network.nix
-    ../common/settings-base.nix
-    ../../host.nix
+    ./hardware-configuration.nix
     ./disko.nix
-    ./settings.nix
+    ./xennix/host.nix
+    ./xennix/settings.nix
+    ./xennix/network.nix
   ];
+  system = {
+    # The NixOS release this host was installed with; see `man configuration.nix`
+    # before changing it.
+    stateVersion = "25.11";
+  };
 }

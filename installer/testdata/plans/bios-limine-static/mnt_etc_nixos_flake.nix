@@ -1,8 +1,9 @@
-# The flake of this XenNix host, written once by the installer. Its inputs are pinned to
-# the revisions the installer image carried (flake.lock), so it builds offline.
+# The flake of this XenNix host, written once by the installer. Its inputs are pinned in
+# flake.lock to the revisions the installer image carried, so it builds offline.
 # Rebuild with: nixos-rebuild switch --flake /etc/nixos#legacy-01
+# (the configuration's name follows networking.hostName in xennix/settings.nix).
 {
-  description = "XenNix host legacy-01";
+  description = "A XenNix host";
   inputs = {
     nixpkgs.url = "github:NixOS/nixpkgs/0123456789abcdef0123456789abcdef01234567";
     disko = {
@@ -26,18 +27,28 @@
     };
   };
   outputs = inputs@{ self, nixpkgs, disko, impermanence, xennix, ... }:
+  let
+    hostName = (import ./xennix/settings.nix {
+      pkgs = { };
+    }).networking.hostName;
+  in
   {
-    nixosConfigurations.legacy-01 = nixpkgs.lib.nixosSystem {
-      system = "x86_64-linux";
-      specialArgs.inputs = inputs;
-      modules = [
-        disko.nixosModules.disko
-        impermanence.nixosModules.impermanence
-        {
-          nixpkgs.overlays = [ xennix.overlays.default ];
-        }
-        ./configuration.nix
-      ];
-    };
+    nixosConfigurations = builtins.listToAttrs [
+      {
+        name = hostName;
+        value = nixpkgs.lib.nixosSystem {
+          system = "x86_64-linux";
+          specialArgs.inputs = inputs;
+          modules = [
+            disko.nixosModules.disko
+            impermanence.nixosModules.impermanence
+            {
+              nixpkgs.overlays = [ xennix.overlays.default ];
+            }
+            ./configuration.nix
+          ];
+        };
+      }
+    ];
   };
 }

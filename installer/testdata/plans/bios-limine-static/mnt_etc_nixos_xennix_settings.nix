@@ -32,7 +32,7 @@
     ssh.enable = true;
   };
   users.users.root = {
-    hashedPassword = "$6$xennixexample$At1Pf.lHeGS3kYRtbgMK/h2dk8lCP.3BuTnJoa7OFhcch/wApbUbf2/DmJfad/Oa81k2Ihb527r7rIJ3UyMEy0";
+    hashedPasswordFile = "/var/lib/xennix/secrets/root.hash";
     openssh.authorizedKeys.keys = [
       "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC0/3/AsQp5CvKlxPyQoGVM2+WDfk3H+Ri/Wd3FN83hk ops@example.org"
     ];

@@ -39,6 +39,7 @@
     "/persist".neededForBoot = true;
     "/var/log".neededForBoot = true;
   };
+  security.sudo.wheelNeedsPassword = false;
   users = {
     users.alice = {
       isNormalUser = true;

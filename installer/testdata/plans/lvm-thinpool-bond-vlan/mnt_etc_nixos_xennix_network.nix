@@ -25,7 +25,7 @@
           Name = "bond0";
           Kind = "bond";
           MACAddress = "b4:96:91:aa:bb:c0";
-          MTUBytes = 9000;
+          MTUBytes = "9000";
         };
         bondConfig = {
           Mode = "802.3ad";
@@ -37,14 +37,14 @@
         Name = "xenbr0";
         Kind = "bridge";
         MACAddress = "b4:96:91:aa:bb:c0";
-        MTUBytes = 9000;
+        MTUBytes = "9000";
       };
       "20-xenbr0.20" = {
         netdevConfig = {
           Name = "xenbr0.20";
           Kind = "vlan";
           MACAddress = "b4:96:91:aa:bb:c0";
-          MTUBytes = 9000;
+          MTUBytes = "9000";
         };
         vlanConfig.Id = 20;
       };
@@ -64,7 +64,7 @@
         };
         linkConfig = {
           RequiredForOnline = false;
-          MTUBytes = 9000;
+          MTUBytes = "9000";
         };
       };
       "30-enp59s0f1" = {
@@ -75,7 +75,7 @@
         };
         linkConfig = {
           RequiredForOnline = false;
-          MTUBytes = 9000;
+          MTUBytes = "9000";
         };
       };
       "35-bond0" = {

@@ -44,7 +44,7 @@
     ops = {
       isNormalUser = true;
       extraGroups = [ "wheel" ];
-      hashedPassword = "$6$xennixexample$At1Pf.lHeGS3kYRtbgMK/h2dk8lCP.3BuTnJoa7OFhcch/wApbUbf2/DmJfad/Oa81k2Ihb527r7rIJ3UyMEy0";
+      hashedPasswordFile = "/var/lib/xennix/secrets/ops.hash";
       openssh.authorizedKeys.keys = [
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK+IqCW83H93H5n5cCdhRhbYC6iCACKNqqZyCOEHd94Q admin@example.org"
       ];

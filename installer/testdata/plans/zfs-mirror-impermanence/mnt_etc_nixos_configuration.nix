@@ -10,7 +10,9 @@
     ./xennix/settings.nix
     ./xennix/network.nix
   ];
-  # The NixOS release this host was installed with; see `man configuration.nix`
-  # before changing it.
-  "system.stateVersion" = "25.11";
+  system = {
+    # The NixOS release this host was installed with; see `man configuration.nix`
+    # before changing it.
+    stateVersion = "25.11";
+  };
 }

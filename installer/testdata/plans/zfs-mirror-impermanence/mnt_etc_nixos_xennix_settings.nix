@@ -15,6 +15,7 @@
     boot = {
       firmware = "uefi";
       loader = "systemd-boot";
+      mirroredESPs = [ "/boot-fallback" ];
     };
     xen = {
       dom0Memory = 4096;

@@ -1,0 +1,1 @@
+../../../../lib/first-boot-script.nix

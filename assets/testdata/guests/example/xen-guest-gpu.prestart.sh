@@ -1,0 +1,28 @@
+set -euo pipefail
+name=gpu
+uuid=9ca6d8ab-d62b-5666-8e9c-3b6d021c00ae
+marker=/run/xennix/guests/"$name".uuid
+# Prints the UUID of the running domain called $name, nothing when there is none.
+domuuid() {
+  xl list -l "$name" 2>/dev/null | jq -r '.[0].config.c_info.uuid // empty' || true
+}
+ours() {
+  [ -e "$marker" ] && [ "$(domuuid)" = "$(cat "$marker")" ]
+}
+cfg=/nix/store/00000000000000000000000000000000-xl-gpu.cfg
+mkdir -p /run/xennix/guests /nix/var/nix/gcroots/xennix
+if xl domid "$name" >/dev/null 2>&1; then
+  if ours; then
+    echo "xennix: $name: destroying the domain an earlier run of xen-guest-gpu.service left behind"
+    xl destroy "$name"
+  else
+    echo "xennix: a domain named $name is running that xen-guest-gpu.service did not start (xl create by hand, or xendomains): leaving it alone, not starting the declared guest" >&2
+    exit 3
+  fi
+fi
+if ! xl pci-assignable-list | grep -q '^0000:04:00.1'; then
+  xl pci-assignable-add 0000:04:00.1
+fi
+echo "$uuid" > "$marker"
+ln -sfn "$cfg" /run/xennix/guests/"$name".booted.cfg
+ln -sfn "$cfg" /nix/var/nix/gcroots/xennix/"$name"-booted

@@ -1,0 +1,25 @@
+set -euo pipefail
+name=legacy
+uuid=0ef10187-da3e-5993-8ff7-53084a3905c8
+marker=/run/xennix/guests/"$name".uuid
+# Prints the UUID of the running domain called $name, nothing when there is none.
+domuuid() {
+  xl list -l "$name" 2>/dev/null | jq -r '.[0].config.c_info.uuid // empty' || true
+}
+ours() {
+  [ -e "$marker" ] && [ "$(domuuid)" = "$(cat "$marker")" ]
+}
+cfg=/nix/store/00000000000000000000000000000000-xl-legacy.cfg
+mkdir -p /run/xennix/guests /nix/var/nix/gcroots/xennix
+if xl domid "$name" >/dev/null 2>&1; then
+  if ours; then
+    echo "xennix: $name: destroying the domain an earlier run of xen-guest-legacy.service left behind"
+    xl destroy "$name"
+  else
+    echo "xennix: a domain named $name is running that xen-guest-legacy.service did not start (xl create by hand, or xendomains): leaving it alone, not starting the declared guest" >&2
+    exit 3
+  fi
+fi
+echo "$uuid" > "$marker"
+ln -sfn "$cfg" /run/xennix/guests/"$name".booted.cfg
+ln -sfn "$cfg" /nix/var/nix/gcroots/xennix/"$name"-booted

@@ -1,0 +1,19 @@
+set -euo pipefail
+name=legacy
+uuid=0ef10187-da3e-5993-8ff7-53084a3905c8
+marker=/run/xennix/guests/"$name".uuid
+# Prints the UUID of the running domain called $name, nothing when there is none.
+domuuid() {
+  xl list -l "$name" 2>/dev/null | jq -r '.[0].config.c_info.uuid // empty' || true
+}
+ours() {
+  [ -e "$marker" ] && [ "$(domuuid)" = "$(cat "$marker")" ]
+}
+if ! ours; then
+  exit 0
+fi
+if timeout 60 xl shutdown -w -F "$name"; then
+  exit 0
+fi
+echo "xennix: $name did not shut down within 60 s: destroying it" >&2
+xl destroy "$name" || true

@@ -1,0 +1,28 @@
+set -euo pipefail
+name=win
+uuid=13a36eb2-7b3c-5d00-afe6-a73d5599c2c8
+marker=/run/xennix/guests/"$name".uuid
+# Prints the UUID of the running domain called $name, nothing when there is none.
+domuuid() {
+  xl list -l "$name" 2>/dev/null | jq -r '.[0].config.c_info.uuid // empty' || true
+}
+ours() {
+  [ -e "$marker" ] && [ "$(domuuid)" = "$(cat "$marker")" ]
+}
+cfg=/nix/store/00000000000000000000000000000000-xl-win.cfg
+mkdir -p /run/xennix/guests /nix/var/nix/gcroots/xennix
+if xl domid "$name" >/dev/null 2>&1; then
+  if ours; then
+    echo "xennix: $name: destroying the domain an earlier run of xen-guest-win.service left behind"
+    xl destroy "$name"
+  else
+    echo "xennix: a domain named $name is running that xen-guest-win.service did not start (xl create by hand, or xendomains): leaving it alone, not starting the declared guest" >&2
+    exit 3
+  fi
+fi
+if ! xl pci-assignable-list | grep -q '^0000:03:00.0'; then
+  xl pci-assignable-add 0000:03:00.0
+fi
+echo "$uuid" > "$marker"
+ln -sfn "$cfg" /run/xennix/guests/"$name".booted.cfg
+ln -sfn "$cfg" /nix/var/nix/gcroots/xennix/"$name"-booted

@@ -1,0 +1,18 @@
+set -euo pipefail
+name=installer
+uuid=efae6ee2-8707-53fd-91fc-d11edcf7a7f0
+marker=/run/xennix/guests/"$name".uuid
+# Prints the UUID of the running domain called $name, nothing when there is none.
+domuuid() {
+  xl list -l "$name" 2>/dev/null | jq -r '.[0].config.c_info.uuid // empty' || true
+}
+ours() {
+  [ -e "$marker" ] && [ "$(domuuid)" = "$(cat "$marker")" ]
+}
+if [ ! -e "$marker" ]; then
+  exit 0
+fi
+if ours; then
+  xl destroy "$name" || true
+fi
+rm -f "$marker" /run/xennix/guests/"$name".booted.cfg /nix/var/nix/gcroots/xennix/"$name"-booted
