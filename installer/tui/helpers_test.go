@@ -102,6 +102,10 @@ type driver struct {
 	m    *app
 	root tea.Model // m, or the setup app around it
 	quit bool
+	// busy is the time spent in Update and, when drawing, in drawing the screen after each
+	// message: what a key press costs, without the waits for timers (benchmarks).
+	busy    time.Duration
+	drawing bool
 }
 
 func newDriver(t testing.TB, o Options) *driver {
@@ -159,7 +163,12 @@ func (d *driver) run(cmd tea.Cmd) {
 }
 
 func (d *driver) send(msg tea.Msg) {
+	start := time.Now()
 	_, cmd := d.root.Update(msg)
+	if d.drawing {
+		_ = d.m.render()
+	}
+	d.busy += time.Since(start)
 	d.run(cmd)
 }
 
