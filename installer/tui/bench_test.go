@@ -89,7 +89,8 @@ func BenchmarkHostEnter(b *testing.B) {
 func TestThemeBuiltOnce(t *testing.T) {
 	for _, env := range []map[string]string{{"NO_COLOR": "1"}, {"TERM": "xterm-256color"}, {"TERM": "vt100"}} {
 		s := NewStyles(func(k string) string { return env[k] })
-		if s.huh.Theme(true) != s.huh.Theme(true) || s.huh.Theme(false) != s.huh.Theme(false) {
+		dark, light := s.huh.Theme(true), s.huh.Theme(false)
+		if s.huh.Theme(true) != dark || s.huh.Theme(false) != light {
 			t.Errorf("%v: the huh theme is built again on every call", env)
 		}
 	}
