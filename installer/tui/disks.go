@@ -221,7 +221,7 @@ func (s *disks) View() string {
 	if len(s.st.r.Disks) > 0 {
 		d := s.st.r.Disks[s.cursor]
 		model := strings.TrimSpace(strings.TrimSpace(d.Vendor) + " " + strings.TrimSpace(d.Model))
-		head := fmt.Sprintf("%s: %s, %s", d.Name, orNone(model), installer.Size(d.SizeBytes).Human())
+		head := fmt.Sprintf("%s: %s, %s", d.Name, cmpOr(model, "model unknown"), installer.Size(d.SizeBytes).Human())
 		if d.Serial != "" {
 			head += ", serial " + d.Serial
 		}

@@ -157,7 +157,7 @@ func (s *setupHost) View() string {
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Change this XenNix host: "+a.Host.Hostname) + "\n\n")
 	for _, l := range hardwareLines(s.st.r) {
-		fmt.Fprintf(&b, "  %s %s\n", st.Label.Render(fmt.Sprintf("%-9s", l[0])), l[1])
+		b.WriteString(hang("  "+st.Label.Render(fmt.Sprintf("%-9s", l[0]))+" ", l[1], s.w) + "\n")
 	}
 	b.WriteString("\n" + wrapText("Disk layout (not changeable here): "+layoutSummary(a, &s.st.r), s.w) + "\n")
 	b.WriteString("\n" + wrapText("You can change the network, Xen's share of the machine and PCI passthrough, the persisted paths, and the host name and logins. Nothing is written until you apply the changes on the last screen.", s.w) + "\n")
