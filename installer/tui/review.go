@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/xennix/xennix/installer"
 )
@@ -94,10 +95,10 @@ func (r *review) refresh() {
 	case paneFiles:
 		files := r.st.plan.Files()
 		if len(files) > 0 {
-			r.vp.SetContent(string(files[r.file].Data))
+			r.vp.SetContent(wrapCode(string(files[r.file].Data), r.w))
 		}
 	case paneCommands:
-		r.vp.SetContent(r.st.plan.Transcript())
+		r.vp.SetContent(wrapCode(r.st.plan.Transcript(), r.w))
 	}
 }
 
@@ -376,4 +377,21 @@ func cmpOr(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// wrapCode wraps the long lines of a file or transcript at word boundaries where it can (a
+// long path breaks where it must), the continuation indented by two spaces.
+func wrapCode(s string, w int) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if ansi.StringWidth(l) <= w {
+			continue
+		}
+		parts := strings.Split(ansi.Wrap(l, max(w-2, 10), ""), "\n")
+		for j := 1; j < len(parts); j++ {
+			parts[j] = "  " + parts[j]
+		}
+		lines[i] = strings.Join(parts, "\n")
+	}
+	return strings.Join(lines, "\n")
 }
