@@ -321,7 +321,7 @@ func (r *setupReview) content() string {
 	case r.applying:
 		b.WriteString("\n" + s.Warn.Render("Applying: writing the files and rebuilding...") + "\n")
 	case r.done && r.applyErr != nil:
-		b.WriteString("\n" + s.Error.Render("Apply failed: "+r.applyErr.Error()) + "\n")
+		b.WriteString("\n" + s.Error.Render(wrapText("Apply failed: "+r.applyErr.Error(), r.w)) + "\n")
 		if r.out != "" {
 			b.WriteString(strings.TrimRight(r.out, "\n") + "\n")
 		}
