@@ -171,9 +171,9 @@ func TestFlows(t *testing.T) {
 		t.Run(fl.name, func(t *testing.T) {
 			o := testOptions(t, fl.machine)
 			m := newApp(t.Context(), o)
-			tm := newTermModel(t, m, 80, 24)
+			tm := newTermModel(t, newSettler(m), 80, 24)
 			play(t, tm, fl.script)
-			final := tm.FinalModel(t, 60*time.Second).(*app)
+			final := tm.FinalModel(t, 60*time.Second).(*settler).inner.(*app)
 			if final.err != nil {
 				t.Fatalf("Run error = %v", final.err)
 			}
@@ -209,12 +209,11 @@ func play(t *testing.T, tm *termModel, script []act) {
 			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(a.wait)) }, 30*time.Second)
 		case a.typ != "":
 			tm.Type(a.typ)
-			time.Sleep(30 * time.Millisecond)
 		default:
+			// No pause between keys: the settler holds each key until what the one
+			// before set off (huh's focus moves) has come back.
 			for _, k := range a.keys {
 				tm.Send(keyMsg(k))
-				// huh moves focus through commands: let each key's land first.
-				time.Sleep(30 * time.Millisecond)
 			}
 		}
 	}
@@ -246,12 +245,12 @@ func TestFlowInstall(t *testing.T) {
 	o := testOptions(t, fl.machine)
 	o.Install = fakeInstall(dir, rec, &req)
 	m := newApp(t.Context(), o)
-	tm := newTermModel(t, m, 80, 24)
+	tm := newTermModel(t, newSettler(m), 80, 24)
 	save := dir + "/saved.yaml"
 	play(t, tm, append(fl.script,
 		wait("installed"), press("s"), act{keys: []string{"ctrl+u"}}, typed(save), press("enter"),
 		wait("Saved"), press("q")))
-	final := tm.FinalModel(t, 60*time.Second).(*app)
+	final := tm.FinalModel(t, 60*time.Second).(*settler).inner.(*app)
 	if final.err != nil {
 		t.Fatalf("Run error = %v", final.err)
 	}
@@ -289,12 +288,12 @@ func TestFlowDryRun(t *testing.T) {
 	o.DryRun, o.Out, o.Root = true, dir, dir
 	o.Install = fakeInstall(dir, rec, &req)
 	m := newApp(t.Context(), o)
-	tm := newTermModel(t, m, 80, 24)
+	tm := newTermModel(t, newSettler(m), 80, 24)
 	play(t, tm, append(fl.script,
 		wait("Every step ran"), press("enter"),
 		wait("no disk was touched"), press("s", "enter"),
 		wait("Saved"), press("q")))
-	final := tm.FinalModel(t, 60*time.Second).(*app)
+	final := tm.FinalModel(t, 60*time.Second).(*settler).inner.(*app)
 	if final.err != nil {
 		t.Fatalf("Run error = %v", final.err)
 	}

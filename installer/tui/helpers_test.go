@@ -233,10 +233,13 @@ type termModel struct {
 	tm   *teatest.TestModel
 	buf  []byte // all output so far
 	mark int    // where the chunk that satisfied the last wait began
+	s    *settler
 }
 
 func newTermModel(t testing.TB, m tea.Model, w, h int) *termModel {
-	return &termModel{tm: teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))}
+	tm := &termModel{tm: teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))}
+	tm.s, _ = m.(*settler)
+	return tm
 }
 
 func (tm *termModel) Send(m tea.Msg) { tm.tm.Send(m) }
@@ -248,6 +251,16 @@ func (tm *termModel) Type(s string) { tm.tm.Type(s) }
 // same write as the ones the previous wait looked for.
 func (tm *termModel) WaitFor(t testing.TB, cond func([]byte) bool, d time.Duration) {
 	t.Helper()
+	if tm.s != nil {
+		// The screen as the model draws it once settled: the state, not the byte stream
+		// (whose renderer sends only what changed, "wap" for "Swap" after "Storage").
+		for start := time.Now(); !cond([]byte(tm.s.Screen())); time.Sleep(5 * time.Millisecond) {
+			if time.Since(start) > d {
+				t.Fatalf("WaitFor: condition not met after %s. The screen:\n%s", d, tm.s.Screen())
+			}
+		}
+		return
+	}
 	out := tm.tm.Output()
 	chunk := make([]byte, 64*1024)
 	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {

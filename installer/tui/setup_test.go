@@ -69,7 +69,7 @@ func TestSetupFlow(t *testing.T) {
 			return "wrote /etc/nixos/xennix/settings.nix\nran nixos-rebuild boot", nil
 		},
 	}
-	tm := newTermModel(t, newSetupApp(context.Background(), o), 80, 24)
+	tm := newTermModel(t, newSettler(newSetupApp(context.Background(), o)), 80, 24)
 	script := flat(
 		[]act{wait("not changeable"), press("enter")},
 		[]act{wait("Uplink"), press("enter", "enter")},
@@ -101,7 +101,7 @@ func TestSetupFlow(t *testing.T) {
 			tm.Send(keyMsg(k))
 		}
 	}
-	final, ok := tm.FinalModel(t, 60*time.Second).(*setupApp)
+	final, ok := tm.FinalModel(t, 60*time.Second).(*settler).inner.(*setupApp)
 	if !ok {
 		t.Fatal("the final model is not the setup app")
 	}
@@ -146,12 +146,12 @@ func TestSetupQuit(t *testing.T) {
 			t.Error("Apply called after quitting")
 			return "", nil
 		}}
-	tm := newTermModel(t, newSetupApp(context.Background(), o), 80, 24)
+	tm := newTermModel(t, newSettler(newSetupApp(context.Background(), o)), 80, 24)
 	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("not changeable")) }, 30*time.Second)
 	tm.Send(keyMsg("ctrl+c"))
 	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("Nothing has been changed")) }, 30*time.Second)
 	tm.Send(keyMsg("y"))
-	final := tm.FinalModel(t, 60*time.Second).(*setupApp)
+	final := tm.FinalModel(t, 60*time.Second).(*settler).inner.(*setupApp)
 	if final.err != ErrQuit {
 		t.Fatalf("err = %v, want ErrQuit", final.err)
 	}
