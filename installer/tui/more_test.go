@@ -25,7 +25,7 @@ func TestAccessible(t *testing.T) {
 		"",     // in /var/lib/xen/images
 		"", "", // uplink: auto, bridge xenbr0
 		"", "", "", // dhcp, no VLAN, MTU 1500
-		"", "", // IPv6 auto, no search domains
+		"", "", "", // IPv6 auto, no search domains, no NTP servers
 		"", "", "", // dom0 memory and vCPUs as proposed, no serial console
 		"0",          // no passthrough
 		"xen-01", "", // host name, no domain
@@ -159,7 +159,7 @@ func TestAccessibleChecksTypedValue(t *testing.T) {
 		"10.20.30.40/24", // address
 		"10.20.30.1",     // gateway
 		"",               // no DNS
-		"", "",           // IPv6 auto, no search domains
+		"", "", "",       // IPv6 auto, no search domains, no NTP servers
 		"", "", "", "0", // xen, no serial console
 		"bad_name", "xen-01", // the first is refused
 		"", "", "", "", "", "", testKey, "", "", "", "", "", "", "", "",

@@ -34,6 +34,7 @@ type networkForm struct {
 	addr6    string
 	gw6      string
 	search   string
+	ntp      string
 }
 
 const bondChoice = "bond"
@@ -97,6 +98,7 @@ func (f *networkForm) load() {
 		f.gw6 = n.IPv6.Gateway.String()
 	}
 	f.search = strings.Join(n.Search, " ")
+	f.ntp = strings.Join(n.NTP, " ")
 }
 
 // ifnameCheck validates an interface name by the installer's rules, as typed.
@@ -136,7 +138,7 @@ func (f *networkForm) labels() map[string]string {
 		"network.dns": "DNS servers", "network.vlan": "Management VLAN",
 		"network.bridge": "Bridge name", "network.bond.name": "Bond name", "network.bond.lacp_rate": "LACP rate",
 		"network.mtu": "MTU", "network.ipv6": "IPv6 address of the host", "network.ipv6.address": "IPv6 address/prefix",
-		"network.ipv6.gateway": "IPv6 gateway", "network.search": "DNS search domains",
+		"network.ipv6.gateway": "IPv6 gateway", "network.search": "DNS search domains", "network.ntp": "NTP servers",
 	}
 }
 
@@ -263,6 +265,8 @@ func (f *networkForm) pages() []page {
 				).Value(&f.ipv6),
 				huh.NewInput().Title("DNS search domains").Description("Names tried after short host names, e.g. example.org; separated by spaces; empty for none.").
 					Value(&f.search).Validate(orCurrent(&f.search, f.fieldCheck("network.search", &f.search, func(string) error { return nil }))),
+				huh.NewInput().Title("NTP servers").Description("The clock follows them; empty: those DHCP gives, else the NixOS pool.").
+					Value(&f.ntp).Validate(orCurrent(&f.ntp, f.fieldCheck("network.ntp", &f.ntp, func(string) error { return nil }))),
 			)
 		}},
 		{show: func() bool { return f.ipv6 == installer.IPv6Static }, build: func() *huh.Group {
@@ -439,6 +443,7 @@ func (f *networkForm) write() []error {
 		}
 	}
 	n.Search = splitList(f.search)
+	n.NTP = splitList(f.ntp)
 	return errs
 }
 

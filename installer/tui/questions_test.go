@@ -46,6 +46,8 @@ func TestNetworkQuestions(t *testing.T) {
 	d.keys("down", "down", "enter") // static
 	d.typ("example.org lab.example.org")
 	d.keys("enter")
+	d.typ("ntp.example.org 192.0.2.123")
+	d.keys("enter")
 	d.typ("2001:db8::10/64")
 	d.keys("enter")
 	d.typ("fe80::1")
@@ -57,6 +59,7 @@ func TestNetworkQuestions(t *testing.T) {
 		MTU: 9000, IPv4: installer.IPv4{Mode: installer.IPv4DHCP},
 		IPv6:   installer.IPv6{Mode: installer.IPv6Static, Address: netip.MustParsePrefix("2001:db8::10/64"), Gateway: netip.MustParseAddr("fe80::1")},
 		Search: []string{"example.org", "lab.example.org"},
+		NTP:    []string{"ntp.example.org", "192.0.2.123"},
 	}
 	a, b := d.m.st.a, d.m.st.a
 	a.Network, b.Network = n, want
@@ -80,6 +83,12 @@ func TestNetworkQuestionTyposRefused(t *testing.T) {
 	if v := plainView(d.m); !strings.Contains(v, "not a DNS domain") {
 		t.Errorf("search domain not refused where typed:\n%s", v)
 	}
+	d.keys("ctrl+u", "enter")
+	d.typ("bad server!")
+	d.keys("enter")
+	if v := plainView(d.m); !strings.Contains(v, "not a host name or address") {
+		t.Errorf("NTP server not refused where typed:\n%s", v)
+	}
 	d.expect(scrNetwork)
 }
 
@@ -97,7 +106,7 @@ func TestPartialFileSkipsItsQuestions(t *testing.T) {
 	if v := plainView(d.m); strings.Contains(v, "Bridge name") {
 		t.Errorf("the bridge name the file gave is asked again:\n%s", v)
 	}
-	d.keys("enter", "enter", "enter", "enter", "enter", "enter")
+	d.keys("enter", "enter", "enter", "enter", "enter", "enter", "enter")
 	d.expect(scrXen)
 	if got := d.m.st.a.Network.Bridge; got != "br7" {
 		t.Errorf("bridge = %q, want the file's br7", got)
@@ -163,7 +172,7 @@ func TestStorageAndXenQuestions(t *testing.T) {
 	d.expect(scrImpermanence)
 	d.keys("enter")
 	d.expect(scrNetwork)
-	for range 7 {
+	for range 8 {
 		d.keys("enter")
 	}
 	d.expect(scrXen)

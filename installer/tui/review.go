@@ -317,6 +317,9 @@ func (r *review) summary() string {
 	if len(n.Search) > 0 {
 		ip += "; search " + strings.Join(n.Search, " ")
 	}
+	if len(n.NTP) > 0 {
+		ip += "; NTP " + strings.Join(n.NTP, " ")
+	}
 	if n.Bond != nil && n.Bond.Name != "" {
 		up = n.Bond.Name + ": " + up
 	}

@@ -185,7 +185,7 @@ func TestBackKeepsAnswers(t *testing.T) {
 	d.keys("enter")
 	d.typ("192.0.2.1")
 	d.keys("enter", "enter")
-	d.keys("enter", "enter") // IPv6 auto, no search domains
+	d.keys("enter", "enter", "enter") // IPv6 auto, no search domains, no NTP servers
 	d.expect(scrXen)
 	d.keys("enter", "enter", "enter", "enter")
 	d.expect(scrHost)

@@ -77,7 +77,7 @@ func TestSetupFlow(t *testing.T) {
 		[]act{wait("LACP rate"), press("enter", "enter")},
 		[]act{wait("VLAN"), press("enter", "enter", "enter")},
 		[]act{wait("Gateway"), press("enter", "enter", "enter")},
-		[]act{wait("IPv6"), press("enter", "enter")},
+		[]act{wait("IPv6"), press("enter", "enter", "enter")},
 		flat([]act{wait("vCPUs")}, replace("6GiB"), []act{press("enter", "enter", "enter")}),
 		[]act{wait("PCI"), press("enter")},
 		[]act{wait("Resetting"), press("enter")},
