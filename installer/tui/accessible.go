@@ -27,7 +27,8 @@ func runAccessible(ctx context.Context, o Options) (installer.Answers, error) {
 		in = &lineReader{r: bufio.NewReader(in)}
 	}
 	w := o.Output
-	st := &state{ctx: ctx, opts: o, r: o.Report, a: o.Base, styles: plainStyles(), keys: newKeyMap(), w: 78}
+	// tried: each prompt is answered before it is checked, so every check applies at once.
+	st := &state{ctx: ctx, opts: o, r: o.Report, a: o.Base, styles: plainStyles(), keys: newKeyMap(), w: 78, tried: true}
 	say := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	run := func(g *huh.Group) error {
 		f := huh.NewForm(g).WithTheme(st.styles.huh).WithAccessible(true).WithInput(in).WithOutput(w)
