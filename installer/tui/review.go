@@ -213,7 +213,7 @@ func (r *review) View() string {
 			head += fmt.Sprintf("  %d/%d %s", r.file+1, len(files), f.Path)
 		}
 	}
-	return head + "\n" + r.vp.View() + "\n" + s.Muted.Render(fmt.Sprintf("%3.0f%%  press c when ready to confirm the disks", r.vp.ScrollPercent()*100))
+	return head + "\n" + r.vp.View() + "\n" + s.Muted.Render(fmt.Sprintf("%3.0f%%  %s/pgdn scroll; press c when ready to confirm the disks", r.vp.ScrollPercent()*100, r.st.keys.Down.Help().Key))
 }
 
 func (r *review) confirmView() string {
