@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -126,4 +127,37 @@ func TestHostKeysFast(t *testing.T) {
 	if m := median(arrows); m > 30*time.Millisecond {
 		t.Errorf("an arrow in the time zone list takes %s (median), want < 30ms", m)
 	}
+}
+
+// TestEveryScreenFast moves the cursor on every screen of the three flows: the cheapest
+// of three down/up pairs costs under 30ms a key everywhere (the least disturbed by other
+// work on the machine).
+func TestEveryScreenFast(t *testing.T) {
+	worst, where := time.Duration(0), ""
+	for _, fl := range flows() {
+		d := newDriver(t, testOptions(t, fl.machine))
+		d.drawing = true
+		for _, a := range untilReview(fl.script) {
+			switch {
+			case a.wait != "":
+				best := time.Hour
+				for range 3 {
+					d.busy = 0
+					d.keys("down", "up")
+					best = min(best, d.busy/2)
+				}
+				if best > worst {
+					worst, where = best, fmt.Sprintf("%s/%s", fl.name, screenTitles[d.screen()])
+				}
+				if best > 30*time.Millisecond {
+					t.Errorf("%s, %s: an arrow key costs %s, want < 30ms", fl.name, screenTitles[d.screen()], best)
+				}
+			case a.typ != "":
+				d.typ(a.typ)
+			default:
+				d.keys(a.keys...)
+			}
+		}
+	}
+	t.Logf("slowest: %s per key on %s", worst, where)
 }
