@@ -371,3 +371,13 @@ func TestNothingCutAt80(t *testing.T) {
 		})
 	}
 }
+
+// TestWrapDiff wraps a long removed line: its continuation still starts with -.
+func TestWrapDiff(t *testing.T) {
+	long := "-# The answers this host was installed with. xennix-setup reads and rewrites this file;"
+	got := wrapDiff("--- a/x\n+++ b/x\n"+long+"\n context", 60)
+	lines := strings.Split(got, "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[3], "- ") || ansi.StringWidth(lines[2]) > 60 {
+		t.Errorf("wrapDiff = %q, want the removed line wrapped at 60 with \"- \" in front of its continuation", got)
+	}
+}

@@ -384,15 +384,25 @@ func cmpOr(s, def string) string {
 
 // wrapCode wraps the long lines of a file or transcript at word boundaries where it can (a
 // long path breaks where it must), the continuation indented by two spaces.
-func wrapCode(s string, w int) string {
+func wrapCode(s string, w int) string { return wrapLines(s, w, false) }
+
+// wrapDiff wraps a unified diff the same way, each continuation keeping its line's +, -
+// or space in front, so that a wrapped removed line still reads as removed.
+func wrapDiff(s string, w int) string { return wrapLines(s, w, true) }
+
+func wrapLines(s string, w int, diff bool) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		if ansi.StringWidth(l) <= w {
 			continue
 		}
 		parts := strings.Split(ansi.Wrap(l, max(w-2, 10), ""), "\n")
+		lead := "  "
+		if diff && (l[0] == '+' || l[0] == '-') && !strings.HasPrefix(l, "+++") && !strings.HasPrefix(l, "---") {
+			lead = l[:1] + " "
+		}
 		for j := 1; j < len(parts); j++ {
-			parts[j] = "  " + parts[j]
+			parts[j] = lead + parts[j]
 		}
 		lines[i] = strings.Join(parts, "\n")
 	}

@@ -316,7 +316,7 @@ func (r *setupReview) content() string {
 		b.WriteString("Nothing to change: the answers are those of the host.\nPress Esc to go back, or ctrl+c to leave.\n")
 		return b.String()
 	}
-	b.WriteString(wrapCode(strings.TrimRight(r.diff, "\n"), r.w) + "\n")
+	b.WriteString(wrapDiff(strings.TrimRight(r.diff, "\n"), r.w) + "\n")
 	switch {
 	case r.applying:
 		b.WriteString("\n" + s.Warn.Render("Applying: writing the files and rebuilding...") + "\n")
