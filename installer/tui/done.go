@@ -151,7 +151,7 @@ func (d *done) View() string {
 		b.WriteString(s.Title.Render("XenNix is installed on "+d.st.a.Host.Hostname+".") + "\n\n")
 	}
 	if v := d.st.result.Verification; v != "" {
-		b.WriteString(v)
+		b.WriteString(wrapCode(v, d.w))
 		if !strings.HasSuffix(v, "\n") {
 			b.WriteString("\n")
 		}
@@ -173,7 +173,7 @@ func (d *done) View() string {
 		b.WriteString("\n" + s.Status.Render("Reboot now? [y/N]") + "\n")
 	}
 	if d.note != "" {
-		b.WriteString("\n" + d.note + "\n")
+		b.WriteString("\n" + wrapText(d.note, d.w) + "\n")
 	}
 	return b.String()
 }
