@@ -56,6 +56,7 @@ func (a Answers) NetConfig(r *hwdetect.Report) netsetup.Config {
 		IPv6:     netsetup.IPv6{Mode: string(n.IPv6.Mode), Address: n.IPv6.Address, Gateway: n.IPv6.Gateway},
 		DNS:      n.DNS,
 		Search:   n.Search,
+		NTP:      n.NTP,
 		PinNames: n.PinNames,
 	}
 	uplink := func(s string) netsetup.Uplink {
