@@ -118,15 +118,28 @@ func TestStyles(t *testing.T) {
 	}
 }
 
-// TestFirstFrame measures the time from a fresh model to its first complete frame on
-// fixture hardware (reported, not asserted).
+// TestFirstFrame checks that a fresh model's first frame is the complete Welcome screen
+// (its time is BenchmarkFirstFrame's).
 func TestFirstFrame(t *testing.T) {
-	start := time.Now()
 	o := testOptions(t, "uefi-ext4-dhcp")
 	m := newApp(t.Context(), o)
 	m.Init()
 	v := m.render()
-	t.Logf("first frame after %s (%d bytes)", time.Since(start), len(v))
+	for _, want := range []string{"Welcome (1/", "Firmware", "Disks", "NICs", "quit"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("first frame lacks %q:\n%s", want, v)
+		}
+	}
+}
+
+// BenchmarkFirstFrame measures the time from a new model to its first complete frame.
+func BenchmarkFirstFrame(b *testing.B) {
+	o := testOptions(b, "uefi-ext4-dhcp")
+	for b.Loop() {
+		m := newApp(b.Context(), o)
+		m.Init()
+		_ = m.render()
+	}
 }
 
 // syncBuffer is an output buffer that a running program writes while the test reads it.
