@@ -169,6 +169,9 @@ type Network struct {
 	DNS []netip.Addr `yaml:"dns,omitempty" json:"dns,omitempty"`
 	// DNS search domains.
 	Search []string `yaml:"search,omitempty" json:"search,omitempty"`
+	// NTP servers (host names or addresses) the host's clock follows, through
+	// systemd-timesyncd; empty for those DHCP gives, else NixOS's pool.
+	NTP []string `yaml:"ntp,omitempty" json:"ntp,omitempty"`
 	// Pin uplink names to their permanent MAC addresses, so they survive hardware changes.
 	PinNames bool `yaml:"pin_names,omitempty" json:"pin_names,omitempty"`
 }

@@ -56,6 +56,7 @@ func (a Answers) NetConfig(r *hwdetect.Report) netsetup.Config {
 		IPv6:     netsetup.IPv6{Mode: string(n.IPv6.Mode), Address: n.IPv6.Address, Gateway: n.IPv6.Gateway},
 		DNS:      n.DNS,
 		Search:   n.Search,
+		NTP:      n.NTP,
 		PinNames: n.PinNames,
 	}
 	uplink := func(s string) netsetup.Uplink {
@@ -137,6 +138,53 @@ func netNICs(r hwdetect.Report) []netsetup.NIC {
 		out = append(out, netsetup.NIC{Name: n.Name, MAC: mac, PermanentMAC: perm, Virtual: n.Virtual})
 	}
 	return out
+}
+
+// formLeaves runs, without the machine, the checks of netsetup and disko that need none:
+// names, modes, addresses, paths. Without them, a value those packages refuse (an uplink
+// named "eth*", a guest directory under /nix) passed `xennix validate` and `xennix
+// answers-media`, and was refused only by the installer on the machine, or by xennix-setup
+// after it had taken the file.
+func (v *validator) formLeaves() {
+	c := v.a.NetConfig(nil)
+	// What needs the machine: the default uplink (the first NIC with carrier) and the
+	// MACs that pinned names are resolved to.
+	c.PinNames = false
+	noUplinks := len(c.Uplinks) == 0 && c.Bond == nil
+	v.leafProblems("network", filterLeaf(c.Validate(nil), func(field string, _ error) bool {
+		return !(noUplinks && field == "network.uplinks")
+	}))
+	// Of disko's checks, those of the paths' form need no disks.
+	v.leafProblems("storage", filterLeaf(v.a.DiskoLayout(nil, nil).Validate(), func(field string, err error) bool {
+		return (field == disko.FieldPassphraseFile || field == disko.FieldGuestPath) && errors.Is(err, disko.ErrInvalid)
+	}))
+}
+
+// filterLeaf keeps the problems of a leaf's joined error for which keep is true.
+func filterLeaf(err error, keep func(field string, err error) bool) error {
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	var out []error
+	for _, e := range errs {
+		field := ""
+		var de *disko.FieldError
+		var ne *netsetup.FieldError
+		switch {
+		case errors.As(e, &de):
+			field = de.Field
+		case errors.As(e, &ne):
+			field = ne.Field
+		}
+		if keep(field, e) {
+			out = append(out, e)
+		}
+	}
+	return errors.Join(out...)
 }
 
 // leafProblems adds a leaf package's validation problems to these answers'. The leaves name

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,7 +58,58 @@ var ErrInvalid = errors.New("invalid answers")
 type problems []*FieldError
 
 func (p *problems) add(file string, pos Position, field string, format string, args ...any) {
+	args = slices.Clone(args)
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = shown(s)
+		}
+	}
 	*p = append(*p, &FieldError{File: file, Pos: pos, Field: field, Err: fmt.Errorf(format, args...)})
+}
+
+// Error messages quote what the file said, and a file may say a megabyte: a 1 MB host name
+// must not become a 1 MB line. These bound how much of a value a message shows.
+const (
+	maxQuotedRunes = 64  // a value quoted with %q
+	maxShownRunes  = 256 // any other string argument (lists of keys, a leaf's message)
+)
+
+// shown is a string argument of a problem's message. Formatted with %q it is quoted and
+// cut to maxQuotedRunes runes, saying how long it was ("aaaa"…(1048576 bytes)); with any
+// other verb it is cut to maxShownRunes. Every message of problems.add goes through it.
+type shown string
+
+// Format implements fmt.Formatter.
+func (s shown) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		io.WriteString(f, quoteCut(string(s), maxQuotedRunes))
+		return
+	}
+	v := string(s)
+	if i := runeIndex(v, maxShownRunes); i >= 0 {
+		v = fmt.Sprintf("%s…(%d bytes)", v[:i], len(v))
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), v)
+}
+
+// quoteCut quotes s as strconv.Quote does, cut to max runes.
+func quoteCut(s string, max int) string {
+	if i := runeIndex(s, max); i >= 0 {
+		return fmt.Sprintf("%s…(%d bytes)", strconv.Quote(s[:i]), len(s))
+	}
+	return strconv.Quote(s)
+}
+
+// runeIndex returns the byte index of rune number n of s, or -1 if s has no more than n
+// runes.
+func runeIndex(s string, n int) int {
+	for i := range s {
+		if n == 0 {
+			return i
+		}
+		n--
+	}
+	return -1
 }
 
 func (p problems) join() error {
@@ -106,13 +159,38 @@ func Problems(err error) []*FieldError {
 	return out
 }
 
-// Load reads an answers file; see Parse.
+// Load reads an answers file (ReadFile); see Parse.
 func Load(path string, base Answers) (Answers, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		return Answers{}, fmt.Errorf("read answers: %w", err)
+		return Answers{}, err
 	}
 	return Parse(path, data, base)
+}
+
+// MaxFileSize bounds an answers file read from disk: a real one is a few kilobytes; the
+// same bound as answers fetched or read from answers media (iso.MaxAnswersSize).
+const MaxFileSize = 1 << 20
+
+// ErrFileTooLarge is returned (wrapped) for an answers file over MaxFileSize.
+var ErrFileTooLarge = errors.New("answers file too large")
+
+// ReadFile reads an answers file of at most MaxFileSize bytes, without reading more than
+// that of a larger one (or of a device or FIFO given by mistake).
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read answers: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read answers %s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("read answers %s: %w: more than %d bytes", path, ErrFileTooLarge, MaxFileSize)
+	}
+	return data, nil
 }
 
 // Parse decodes an answers file strictly onto base (usually Defaults): unknown keys,
@@ -131,7 +209,7 @@ func Parse(name string, data []byte, base Answers) (Answers, error) {
 			p.add(name, Position{}, "", "the file is empty; want at least \"version: 1\"")
 			return a, p.join()
 		}
-		p.add(name, Position{}, "", "not valid YAML: %v", err)
+		p.add(name, Position{}, "", "not valid YAML: %s", err.Error()) // a string, so shown cuts it
 		return a, p.join()
 	}
 	var extra yaml.Node
@@ -169,6 +247,9 @@ func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
 	d.p.add(d.file, Position{n.Line, n.Column}, path, format, args...)
 }
 
+// plainKeyRE is a key shown as it is in a field path; other unknown keys are quoted.
+var plainKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
 var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
 func isNull(n *yaml.Node) bool {
@@ -183,24 +264,62 @@ func kindName(n *yaml.Node) string {
 		return "a list"
 	case yaml.ScalarNode:
 		if n.ShortTag() == "!!str" {
-			return strconv.Quote(n.Value)
+			return quoteCut(n.Value, maxQuotedRunes)
+		}
+		if i := runeIndex(n.Value, maxQuotedRunes); i >= 0 {
+			return fmt.Sprintf("%s…(%d bytes)", n.Value[:i], len(n.Value))
 		}
 		return n.Value
 	}
 	return "something else"
 }
 
+// leadingZeroRE is an integer written with a leading zero: YAML 1.1 reads 024 as octal
+// (20), YAML 1.2 as decimal (24), and go.yaml.in/yaml/v3 as octal. Octal is 0o24.
+var leadingZeroRE = regexp.MustCompile(`^[-+]?0[0-9_]+$`)
+
+// refuseSyntax reports the YAML features an answers file does not use, and reports whether
+// n may be decoded. Aliases are refused because each expands to a copy of its anchor's
+// value: a 104 KB file of nested aliases becomes hundreds of megabytes (a "billion laughs").
+// Anchors are useful only to aliases. Tags are refused because a tag changes how a value
+// is read (!!binary is base64, !!str turns 12 into text) while the decoder would read the
+// plain text, and a custom tag means nothing here.
+func (d *decoder) refuseSyntax(n *yaml.Node, path string) bool {
+	ok := true
+	if n.Kind == yaml.AliasNode {
+		d.fail(n, path, "a YAML alias (*%s): aliases are not accepted in an answers file; write the value out", cutWord(n.Value))
+		return false
+	}
+	if n.Anchor != "" {
+		d.fail(n, path, "a YAML anchor (&%s): anchors and aliases are not accepted in an answers file; remove it", cutWord(n.Anchor))
+		ok = false
+	}
+	if n.Style&yaml.TaggedStyle != 0 {
+		d.fail(n, path, "the YAML tag %s is not accepted in an answers file: remove it and write the plain value (quote a string that looks like something else)", cutWord(n.Tag))
+		ok = false
+	}
+	return ok
+}
+
+// cutWord cuts an anchor, alias or tag name for a message.
+func cutWord(s string) string {
+	if i := runeIndex(s, maxQuotedRunes); i >= 0 {
+		return quoteCut(s, maxQuotedRunes)
+	}
+	return s
+}
+
 // value decodes n into v, whose field path is path.
 func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
 	if n.Kind == yaml.DocumentNode {
 		d.value(n.Content[0], v, path)
 		return
 	}
 	if path != "" {
 		d.pos[path] = Position{n.Line, n.Column}
+	}
+	if !d.refuseSyntax(n, path) {
+		return
 	}
 	if isNull(n) {
 		// An empty value keeps the default, like an absent key.
@@ -211,9 +330,16 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 			d.fail(n, path, "want a single value, got %s", kindName(n))
 			return
 		}
+		if n.Style == 0 && leadingZeroRE.MatchString(n.Value) {
+			// storage.swap: 010 is 8 bytes to YAML 1.1 tools and 10 here: neither is meant.
+			d.fail(n, path, "%s has a leading zero, which YAML 1.1 reads as octal: write it without the zero, with a unit (e.g. 10GiB)", n.Value)
+			return
+		}
 		fresh := reflect.New(v.Type())
 		if err := fresh.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
-			d.fail(n, path, "%v", err)
+			// The types' messages quote the whole text (%q): show it cut.
+			msg := strings.ReplaceAll(err.Error(), strconv.Quote(n.Value), quoteCut(n.Value, maxQuotedRunes))
+			d.fail(n, path, "%s", msg)
 			return
 		}
 		v.Set(fresh.Elem())
@@ -252,13 +378,18 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		}
 		v.SetBool(n.Value == "true" || n.Value == "True" || n.Value == "TRUE")
 	case reflect.Int:
+		if n.Kind == yaml.ScalarNode && n.Style == 0 && leadingZeroRE.MatchString(n.Value) {
+			// Checked first: 09 is not octal, so the YAML library calls it a float.
+			d.fail(n, path, "%s has a leading zero, which YAML 1.1 reads as octal and YAML 1.2 as decimal: write it without the zero (or 0o… for octal)", n.Value)
+			return
+		}
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
 			d.fail(n, path, "want a whole number, got %s", kindName(n))
 			return
 		}
 		i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
 		if err != nil {
-			d.fail(n, path, "want a whole number, got %s", n.Value)
+			d.fail(n, path, "want a whole number, got %s", kindName(n))
 			return
 		}
 		v.SetInt(i)
@@ -288,12 +419,18 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		key := k.Value
+		if _, known := fields[key]; !known && !plainKeyRE.MatchString(key) {
+			key = quoteCut(key, maxQuotedRunes) // the field path of an unknown key is shown
+		}
 		kp := key
 		if path != "" {
 			kp = path + "." + key
 		}
 		if k.Kind != yaml.ScalarNode {
 			d.fail(k, path, "a key must be a plain word, got %s", kindName(k))
+			continue
+		}
+		if !d.refuseSyntax(k, kp) {
 			continue
 		}
 		if first, dup := seen[key]; dup {

@@ -35,9 +35,9 @@ func (a Answers) SelectDisks(r hwdetect.Report) ([]hwdetect.Disk, error) {
 			d, ok := r.DiskByID(id)
 			switch {
 			case !ok:
-				errs = append(errs, fmt.Errorf("%s: no such disk on this machine (disks: %s)", id, candidates(r.Disks)))
+				errs = append(errs, fmt.Errorf("%s: no such disk on this machine (disks: %s)", shownID(id), candidates(r.Disks)))
 			case d.InstallerMedium:
-				errs = append(errs, fmt.Errorf("%s is the installer medium (%s): it cannot be a target", id, d.Name))
+				errs = append(errs, fmt.Errorf("%s is the installer medium (%s): it cannot be a target", shownID(id), d.Name))
 			default:
 				out = append(out, d)
 			}
@@ -69,6 +69,23 @@ func (a Answers) SelectDisks(r hwdetect.Report) ([]hwdetect.Disk, error) {
 			return match[i].SizeBytes > match[j].SizeBytes
 		})
 		if len(match) > count {
+			// Disks of the same size as the last one taken tie with it: taking the one
+			// the report lists first would erase a disk the file did not choose.
+			last := match[count-1].SizeBytes
+			var tied []hwdetect.Disk
+			first := -1 // where the tie starts in the sorted list
+			for i, d := range match {
+				if d.SizeBytes == last {
+					tied = append(tied, d)
+					if first < 0 {
+						first = i
+					}
+				}
+			}
+			if match[count].SizeBytes == last {
+				return nil, fmt.Errorf("%w: pick: %s is ambiguous: %d disks of %s tie for %s; narrow the filter (model, serial, size) or give disks.ids; tied: %s",
+					ErrDiskSelection, f.Pick, len(tied), Size(last).Human(), placeName(count-first), candidates(tied))
+			}
 			match = match[:count]
 		}
 	}
@@ -77,6 +94,23 @@ func (a Answers) SelectDisks(r hwdetect.Report) ([]hwdetect.Disk, error) {
 			ErrDiskSelection, len(match), count, candidates(match), candidates(r.Disks))
 	}
 	return match, nil
+}
+
+// placeName says which places of a pick the tied disks compete for.
+func placeName(free int) string {
+	if free > 1 {
+		return fmt.Sprintf("the last %d places", free)
+	}
+	return "the last place"
+}
+
+// shownID is a disk id from the answers as an error shows it: whole when it looks like a
+// by-id path, else quoted and cut.
+func shownID(id string) string {
+	if byIDRE.MatchString(id) && runeIndex(id, maxShownRunes) < 0 {
+		return id
+	}
+	return quoteCut(id, maxQuotedRunes)
 }
 
 func candidates(ds []hwdetect.Disk) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -71,15 +72,38 @@ func prune(n *yaml.Node) bool {
 	return false
 }
 
-var yaml11Special = map[string]bool{"y": true, "n": true, "yes": true, "no": true, "on": true, "off": true}
+// yaml11RE matches the plain scalars that a YAML 1.1 reader resolves to something other
+// than a string: the implicit types of the YAML 1.1 type repository
+// (https://yaml.org/type/: bool, null, int, float, timestamp, merge, value), with the
+// float widened to what PyYAML reads (".5_0"). PyYAML,
+// libyaml-based tools, older Go yaml.v2 and many configuration tools read YAML 1.1, where
+// 0000:41:00.0 is a sexagesimal number, 010 is octal 8, and on is true.
+var yaml11RE = regexp.MustCompile(`^(?:` + strings.Join([]string{
+	`y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF`,
+	`~|null|Null|NULL|`,
+	`[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+`,
+	`[-+]?(?:[0-9][0-9_]*)?\.[0-9._]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)`,
+	`[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]`,
+	`[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?`,
+	`<<|=`,
+}, "|") + `)$`)
 
+// yaml12LooksOther matches what YAML 1.2 (and go.yaml.in/yaml/v3) reads as a number in
+// forms YAML 1.1 does not have, such as 0o17, 1e3 and 1E+3.
+var yaml12LooksOther = regexp.MustCompile(`^(?:[-+]?0o[0-7]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)$`)
+
+// blockStyle turns the JSON-shaped tree into block YAML, leaving quotes only on strings
+// that need them.
 func blockStyle(n *yaml.Node) {
 	n.Style &^= yaml.FlowStyle
-	if n.Kind == yaml.ScalarNode && n.Style == yaml.DoubleQuotedStyle && !yaml11Special[strings.ToLower(n.Value)] {
+	if n.Kind == yaml.ScalarNode && n.Style == yaml.DoubleQuotedStyle {
 		// JSON quoted every string; YAML needs quotes only where a plain scalar would
-		// change meaning ("1", "a: b"), and the encoder adds those itself. Words that YAML
-		// 1.1 tools read as booleans stay quoted for their sake.
-		n.Style = 0
+		// change meaning ("1", "a: b"), and the encoder adds those itself for YAML 1.2.
+		// Strings a YAML 1.1 reader would take for a number, boolean, null or date keep
+		// theirs, for the sake of the tools that read answers.yaml after the installer.
+		if !yaml11RE.MatchString(n.Value) && !yaml12LooksOther.MatchString(n.Value) {
+			n.Style = 0
+		}
 	}
 	for _, c := range n.Content {
 		blockStyle(c)

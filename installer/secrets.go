@@ -13,10 +13,17 @@ import (
 // SHA-512 ($6$), SHA-256 ($5$); or "!" / "*" for an account without a password.
 var cryptRE = regexp.MustCompile(`^(!|\*|\$(y|gy|7|2[abxy]|6|5)\$[./A-Za-z0-9$=,+-]{8,})$`)
 
+// maxPasswordBytes bounds a plaintext password; a passphrase of some words is far shorter.
+const maxPasswordBytes = 1024
+
 // HashPassword returns a SHA-512 crypt(3) hash of a plaintext password with a random salt.
 // SHA-512 rather than yescrypt because no maintained pure-Go yescrypt exists; NixOS reads
 // both.
 func HashPassword(plain string) (string, error) {
+	// SHA-512 crypt hashes the password thousands of times: a 1 MB one takes minutes.
+	if len(plain) > maxPasswordBytes {
+		return "", fmt.Errorf("a password of %d bytes is too long (at most %d)", len(plain), maxPasswordBytes)
+	}
 	h, err := crypt.SHA512.New().Generate([]byte(plain), nil)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)

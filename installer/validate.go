@@ -30,7 +30,7 @@ var (
 	xenArgRE   = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.,:=/+-]*$`)
 	userRE     = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 	pkgAttrRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*$`)
-	safePathRE = regexp.MustCompile(`^(/[A-Za-z0-9._@+-]+)+$`)
+	safePathRE = regexp.MustCompile(`^(/[A-Za-z0-9._+-]+)+$`) // as disko's: no @, which btrfs and zfs give meaning
 )
 
 // reservedUsers cannot be the admin user's name: NixOS or Xen already use them.
@@ -227,8 +227,8 @@ func (v *validator) storage() {
 	if s.Mirror && p == PresetTmpfsRoot {
 		v.bad("storage.mirror", "not available with the tmpfs-root preset; use btrfs or zfs with impermanence instead")
 	}
-	if s.Encryption.PassphraseFile != "" && !safePathRE.MatchString(s.Encryption.PassphraseFile) {
-		v.bad("storage.encryption.passphrase_file", "%q is not an absolute path of plain characters", s.Encryption.PassphraseFile)
+	if s.Encryption.PassphraseFile != "" && (!safePathRE.MatchString(s.Encryption.PassphraseFile) || path.Clean(s.Encryption.PassphraseFile) != s.Encryption.PassphraseFile) {
+		v.bad("storage.encryption.passphrase_file", "%q is not an absolute path of plain characters without . or .. parts", s.Encryption.PassphraseFile)
 	}
 	if s.Encryption.PassphraseFile != "" && !s.Encryption.Enabled {
 		v.bad("storage.encryption.passphrase_file", "given, but encryption is not enabled")
@@ -361,7 +361,7 @@ func (v *validator) network() {
 	n := v.a.Network
 	ifname := func(field, name string) {
 		if !isIfName(name) {
-			v.bad(field, "%q is not an interface name (at most 15 characters, no spaces, / or :)", name)
+			v.bad(field, "%q is not an interface name (up to 15 letters, digits, '-', '_' or '.', not starting with '-' or '.')", name)
 		}
 	}
 	if n.Bridge != "" {
@@ -483,8 +483,13 @@ func (v *validator) ipConfig(field string, static bool, addr netip.Prefix, gw ne
 	}
 }
 
+// ifNameRE is netsetup's rule for interface names (netsetup/validate.go): a name also
+// lands in systemd [Match] Name=, which takes globs and a leading '!' (systemd.network(5)),
+// so only plain characters pass, with or without the machine.
+var ifNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$`)
+
 func isIfName(s string) bool {
-	return s != "" && len(s) <= 15 && s != "." && s != ".." && !strings.ContainsAny(s, "/: \t\n\"'$\\")
+	return ifNameRE.MatchString(s) && s != "." && s != ".."
 }
 
 func nicNames(r *hwdetect.Report) string {
@@ -669,8 +674,7 @@ func (v *validator) install() {
 // layout or network those packages would refuse is refused here, at the answers' lines.
 func (v *validator) leaves() {
 	if v.r == nil {
-		// Without the machine, "the first NIC with link" and MAC addresses cannot be
-		// resolved; the answers' own checks above are what can be said.
+		v.formLeaves()
 		return
 	}
 	v.leafProblems("network", v.a.NetConfig(v.r).Validate(netNICs(*v.r)))

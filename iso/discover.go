@@ -112,7 +112,7 @@ func (o *Options) path(p string) string {
 //     search domain in <root>/etc/resolv.conf, whose value is an http(s) URL optionally
 //     followed by "sha256=<hex>" and "tlspin=<pin>" (see ParseTXT);
 //  3. answers.yaml on the filesystem <root>/dev/disk/by-label/XENNIX-ANS, read with
-//     go-diskfs from the device opened read-only (nothing is mounted).
+//     the bounded FAT reader of fat.go from the device opened read-only (nothing is mounted).
 //
 // A step that names answers is final: if fetching them fails, Discover returns that error
 // rather than trying the next step, because installing something other than what was

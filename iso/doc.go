@@ -6,7 +6,10 @@
 //   - fetch.go: Fetcher gets answers over HTTP(S) (POSTing the hardware report, with
 //     retries, a size limit, a SHA-256 pin and a TLS public-key pin) or from a file.
 //   - discover.go: Discover tries the command line, then DNS TXT, then the labelled volume.
-//   - media.go: WriteAnswersMedia and ReadAnswersMedia, with go-diskfs.
+//   - media.go: WriteAnswersMedia (with go-diskfs) and ReadAnswersMedia.
+//   - fat.go: the reader of answers media, FAT12/16/32 in an MBR or GPT partition or on
+//     the whole device, bounded in bytes, clusters and time because the installer reads
+//     whatever volume carries the label.
 //
 // Answers are opaque bytes here and the hardware report is JSON from a callback: the
 // package must not import installer, hwdetect or installer/tui; cmd/xennix wires them in.

@@ -5,11 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	diskfs "github.com/diskfs/go-diskfs"
 	"github.com/diskfs/go-diskfs/backend/file"
@@ -250,104 +247,18 @@ func diskfsFAT32LayoutOK(totalSectors uint32) bool {
 }
 
 // ReadAnswersMedia returns answers.yaml from an answers medium at path: an image file or a
-// block device, opened read-only. The filesystem may fill the whole of path (a
-// partition device such as /dev/sdb1, or a "superfloppy") or sit in a partition of an MBR
-// or GPT table, where the one labelled XENNIX-ANS is preferred. FAT12/16/32 (and the
-// other filesystems go-diskfs reads) are accepted, so a stick formatted with
-// `mkfs.fat -n XENNIX-ANS` works as well as an image from WriteAnswersMedia. The file name
-// is matched without regard to case, as FAT does.
+// block device, opened read-only. The filesystem may fill the whole of path (a partition
+// device such as /dev/sdb1, or a "superfloppy") or sit in a partition of an MBR or GPT
+// table, where the one labelled XENNIX-ANS is preferred. FAT12, FAT16 and FAT32 are
+// accepted, so a stick formatted with `mkfs.fat -n XENNIX-ANS` works as well as an image
+// from WriteAnswersMedia. The file name is matched without regard to case, as FAT does.
+//
+// The medium is not trusted (see fat.go): a damaged or hostile one gives an error naming
+// the volume, wrapping ErrMediaDamaged or ErrTooLarge, after a bounded amount of reading.
 func ReadAnswersMedia(path string) ([]byte, error) {
-	d, err := diskfs.Open(path, diskfs.WithOpenMode(diskfs.ReadOnly))
-	if err != nil {
-		return nil, fmt.Errorf("read answers media: %w", err)
-	}
-	defer d.Close()
-	data, err := readAnswersDisk(d)
+	data, err := readAnswersFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read answers media %s: %w", path, err)
 	}
 	return data, nil
-}
-
-func readAnswersDisk(d *disk.Disk) ([]byte, error) {
-	if fsys, err := d.GetFilesystem(0); err == nil {
-		return readAnswersFS(fsys)
-	}
-	table, err := d.GetPartitionTable()
-	if err != nil || table == nil {
-		return nil, fmt.Errorf("neither a filesystem nor a partition table found")
-	}
-	var (
-		labelled, others []filesystem.FileSystem
-	)
-	for _, p := range table.GetPartitions() {
-		if p.GetSize() == 0 {
-			continue
-		}
-		fsys, err := d.GetFilesystem(p.GetIndex())
-		if err != nil {
-			continue
-		}
-		if strings.EqualFold(strings.TrimSpace(fsys.Label()), VolumeLabel) {
-			labelled = append(labelled, fsys)
-		} else {
-			others = append(others, fsys)
-		}
-	}
-	var lastErr error
-	for _, fsys := range append(labelled, others...) {
-		data, err := readAnswersFS(fsys)
-		if err == nil {
-			return data, nil
-		}
-		lastErr = err
-	}
-	if lastErr == nil {
-		lastErr = errors.New("no partition holds a filesystem this program can read")
-	}
-	return nil, lastErr
-}
-
-// readAnswersFS reads the answers file from the root directory of fsys.
-func readAnswersFS(fsys filesystem.FileSystem) ([]byte, error) {
-	// go-diskfs' FAT takes io/fs paths ("."), some of its other filesystems "/".
-	entries, err := fsys.ReadDir(".")
-	if err != nil {
-		entries, err = fsys.ReadDir("/")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list the root directory: %w", err)
-	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		if strings.EqualFold(e.Name(), AnswersFileName) {
-			f, err := fsys.OpenFile("/"+e.Name(), os.O_RDONLY)
-			if err != nil {
-				return nil, fmt.Errorf("open %s: %w", e.Name(), err)
-			}
-			defer f.Close()
-			// go-diskfs v1.9.4's FAT32 Read can hand back bytes past the end of the file (up
-			// to the next 1 KiB here, for files of 819 to 1023 bytes): read only as many bytes
-			// as the directory entry says the file has.
-			var r io.Reader = f
-			if info, err := e.Info(); err == nil {
-				r = io.LimitReader(f, info.Size())
-			}
-			data, err := readAll(r)
-			if err != nil {
-				return nil, fmt.Errorf("read %s: %w", e.Name(), err)
-			}
-			return data, nil
-		}
-		names = append(names, e.Name())
-	}
-	sort.Strings(names)
-	label := strings.TrimSpace(fsys.Label())
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no %s on the volume %q (its root directory is empty)", AnswersFileName, label)
-	}
-	return nil, fmt.Errorf("no %s on the volume %q (its root directory has %s)", AnswersFileName, label, strings.Join(names, ", "))
 }

@@ -88,6 +88,9 @@ type Config struct {
 	// DNS are the name servers, and Search the search domains, of the host's link.
 	DNS    []netip.Addr
 	Search []string
+	// NTP are the time servers of the host's link (systemd.network(5) [Network] NTP=),
+	// which systemd-timesyncd follows.
+	NTP []string
 	// PinNames writes one systemd .link file per uplink that names the NIC with its
 	// permanent MAC (systemd.link(5) [Match] PermanentMACAddress=, [Link] Name=), so that a
 	// firmware or kernel update cannot rename it. Every uplink then needs both Name and MAC.
@@ -162,6 +165,7 @@ func (c Config) WithDefaults() Config {
 	c.Uplinks = slices.Clone(c.Uplinks)
 	c.DNS = slices.Clone(c.DNS)
 	c.Search = slices.Clone(c.Search)
+	c.NTP = slices.Clone(c.NTP)
 	if c.Bond != nil {
 		b := *c.Bond
 		b.Members = slices.Clone(b.Members)

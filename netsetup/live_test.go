@@ -150,6 +150,33 @@ func veth(t *testing.T, n *testNS, name string, other *testNS, peer string) {
 	n.ip(t, "link", "add", name, "type", "veth", "peer", "name", peer, "netns", other.name)
 	n.ip(t, "link", "set", name, "up")
 	other.ip(t, "link", "set", peer, "up")
+	// The kernel adds each end's IPv6 link-local address once the pair has carrier, a moment
+	// later: wait for both, so that a test's "before" snapshot does not miss them.
+	waitLinkLocal(t, n, name)
+	waitLinkLocal(t, other, peer)
+}
+
+// waitLinkLocal waits (at most 5 s) until link name in n has an IPv6 link-local address.
+func waitLinkLocal(t *testing.T, n *testNS, name string) {
+	t.Helper()
+	if _, err := os.Stat("/proc/sys/net/ipv6"); err != nil {
+		return // a kernel without IPv6 adds none
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if l, err := n.h.LinkByName(name); err == nil {
+			addrs, _ := n.h.AddrList(l, netlink.FAMILY_V6)
+			for _, a := range addrs {
+				if a.IP.IsLinkLocalUnicast() {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s in %s has no IPv6 link-local address after 5s", name, n.name)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // exchange opens a TCP connection from namespace from to addr in namespace to and echoes a

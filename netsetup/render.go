@@ -256,6 +256,9 @@ func (c Config) hostNetwork() *nixexpr.Attrs {
 	if len(c.Search) > 0 {
 		n.Set("domains", nixexpr.Strings(c.Search...))
 	}
+	if len(c.NTP) > 0 {
+		n.Set("ntp", nixexpr.Strings(c.NTP...))
+	}
 	if dhcp4 {
 		// Identify by MAC, as the installer's DHCP client and most others do, rather than
 		// networkd's default DUID, so the host keeps its lease and MAC-keyed reservations

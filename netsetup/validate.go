@@ -149,6 +149,14 @@ func (c Config) Validate(nics []NIC) error {
 			v.add(fmt.Sprintf("network.search[%d]", i), "%q is not a domain name", d)
 		}
 	}
+	for i, s := range c.NTP {
+		if a, err := netip.ParseAddr(s); err == nil && !a.IsUnspecified() && !a.IsMulticast() {
+			continue
+		}
+		if !validDomain(s) {
+			v.add(fmt.Sprintf("network.ntp[%d]", i), "%q is not a host name or address", s)
+		}
+	}
 	return errors.Join(v.errs...)
 }
 

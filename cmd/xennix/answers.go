@@ -53,9 +53,9 @@ summary of what would be installed and exits 0.`,
 				}
 				rep = &r
 			}
-			data, err := os.ReadFile(args[0])
+			data, err := installer.ReadFile(args[0])
 			if err != nil {
-				return fmt.Errorf("read answers: %w", err)
+				return err
 			}
 			a, err := installer.ParseAndValidate(args[0], data, installer.Defaults(rep), rep)
 			if problems := installer.Problems(err); len(problems) > 0 {
@@ -80,9 +80,9 @@ summary of what would be installed and exits 0.`,
 func init() {
 	// answers-media puts only answers that validate on a medium.
 	validateAnswers = func(path string) error {
-		data, err := os.ReadFile(path)
+		data, err := installer.ReadFile(path)
 		if err != nil {
-			return fmt.Errorf("read answers: %w", err)
+			return err
 		}
 		_, err = installer.ParseAndValidate(path, data, installer.Defaults(nil), nil)
 		if problems := installer.Problems(err); len(problems) > 0 {

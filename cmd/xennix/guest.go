@@ -22,14 +22,15 @@ import (
 	"github.com/xennix/xennix/installer/tui"
 )
 
-// guestRunner returns the runner the guest commands use: commands run with LC_ALL=C, or,
-// for console and ssh (interactive), attached to the terminal. Tests replace it with a
-// recorder.
-var guestRunner = func(cmd *cobra.Command, interactive bool) installer.Runner {
+// guestRunner returns the runner the guest commands use on the host under root: commands
+// run with LC_ALL=C (under another --root than /, a rebuild only builds that tree, as
+// xennix-setup's), or, for console and ssh (interactive), attached to the terminal. Tests
+// replace it with a recorder.
+var guestRunner = func(cmd *cobra.Command, root string, interactive bool) installer.Runner {
 	if interactive {
 		return terminalRunner{in: cmd.InOrStdin(), out: cmd.OutOrStdout(), err: cmd.ErrOrStderr()}
 	}
-	return installer.ExecRunner{}
+	return setupRunner(root)
 }
 
 // terminalRunner runs a command on the operator's terminal (xl console, ssh).
@@ -151,7 +152,7 @@ fails.`,
 			if err != nil {
 				return err
 			}
-			st, err := guests.List(cmd.Context(), guestRunner(cmd, false), f.setup.root, m, managed)
+			st, err := guests.List(cmd.Context(), guestRunner(cmd, f.setup.root, false), f.setup.root, m, managed)
 			if err != nil {
 				return err
 			}
@@ -305,7 +306,7 @@ fails.`,
 				}
 				return nil
 			}
-			done, err := guests.Purge(cmd.Context(), guestRunner(cmd, false), entry)
+			done, err := guests.Purge(cmd.Context(), guestRunner(cmd, f.setup.root, false), entry)
 			for _, d := range done {
 				fmt.Fprintf(cmd.OutOrStdout(), "deleted the volume %s\n", d)
 			}
@@ -335,7 +336,7 @@ fails.`,
 				if err != nil {
 					return err
 				}
-				if err := guests.Do(cmd.Context(), guestRunner(cmd, false), m, a.action, args[0]); err != nil {
+				if err := guests.Do(cmd.Context(), guestRunner(cmd, f.setup.root, false), m, a.action, args[0]); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", args[0], a.action.Done())
@@ -351,7 +352,7 @@ fails.`,
 			if err != nil {
 				return err
 			}
-			done, err := guests.Apply(cmd.Context(), guestRunner(cmd, false), f.setup.root, m, args)
+			done, err := guests.Apply(cmd.Context(), guestRunner(cmd, f.setup.root, false), f.setup.root, m, args)
 			for _, n := range done {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: restarted on its current configuration\n", n)
 			}
@@ -370,7 +371,7 @@ fails.`,
 			if err != nil {
 				return err
 			}
-			return guests.Console(cmd.Context(), guestRunner(cmd, true), m, args[0], f.serial)
+			return guests.Console(cmd.Context(), guestRunner(cmd, f.setup.root, true), m, args[0], f.serial)
 		},
 	}
 	console.Flags().BoolVar(&f.serial, "serial", false, "the emulated serial port (HVM) instead of the PV console")
@@ -388,7 +389,7 @@ fails.`,
 			if err != nil {
 				return err
 			}
-			return guests.SSH(cmd.Context(), guestRunner(cmd, true), m, args[0], args[1:])
+			return guests.SSH(cmd.Context(), guestRunner(cmd, f.setup.root, true), m, args[0], args[1:])
 		},
 	}
 	diff := &cobra.Command{
@@ -439,7 +440,7 @@ func applyGuests(cmd *cobra.Command, h installer.InstalledHost, next installer.A
 		fmt.Fprintf(w, "apply would run: nixos-rebuild %s%s\n", mode, because(why))
 		return nil
 	}
-	res, err := h.Apply(cmd.Context(), next, true, guestRunner(cmd, false))
+	res, err := h.Apply(cmd.Context(), next, true, guestRunner(cmd, h.Root, false))
 	if err != nil {
 		if len(res.Output) > 0 {
 			fmt.Fprintf(w, "%s\n", tailLines(string(res.Output), 20))
@@ -449,14 +450,14 @@ func applyGuests(cmd *cobra.Command, h installer.InstalledHost, next installer.A
 	for _, c := range res.Changes {
 		fmt.Fprintf(w, "wrote /etc/nixos/%s\n", c.Path)
 	}
-	fmt.Fprintf(w, "ran nixos-rebuild %s%s\n", res.Mode, because(res.Why))
+	fmt.Fprint(w, ranRebuild(h.Root, res))
 	return nil
 }
 
 // guestDiff builds the host's configuration (nix build, through the runner) and compares
 // the guests manifest of the result with the running system's.
 func guestDiff(cmd *cobra.Command, f setupFlags) error {
-	ctx, r, w := cmd.Context(), guestRunner(cmd, false), cmd.OutOrStdout()
+	ctx, r, w := cmd.Context(), guestRunner(cmd, f.root, false), cmd.OutOrStdout()
 	cur, _, err := guestState(f.root)
 	if err != nil {
 		return err
@@ -563,7 +564,7 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 						return installer.Diff(changes) + fmt.Sprintf("apply will run: nixos-rebuild %s%s\n", mode, because(why)), nil
 					},
 					Apply: func(ctx context.Context, next installer.Answers) (string, error) {
-						res, err := h.Apply(ctx, next, true, guestRunner(cmd, false))
+						res, err := h.Apply(ctx, next, true, guestRunner(cmd, f.root, false))
 						var b strings.Builder
 						if err != nil && len(res.Output) > 0 {
 							fmt.Fprintf(&b, "%s\n", tailLines(string(res.Output), 20))
@@ -572,7 +573,7 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 							fmt.Fprintf(&b, "wrote /etc/nixos/%s (previous version kept as %s.prev)\n", c.Path, c.Path)
 						}
 						if err == nil && len(res.Changes) > 0 {
-							fmt.Fprintf(&b, "ran nixos-rebuild %s%s\n", res.Mode, because(res.Why))
+							b.WriteString(ranRebuild(f.root, res))
 						}
 						report = b.String()
 						return report, err

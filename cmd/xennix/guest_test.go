@@ -167,7 +167,7 @@ func TestGuestCommands(t *testing.T) {
 			root := guestHost(t)
 			rec := &recorder{fail: tc.fail}
 			old := guestRunner
-			guestRunner = func(*cobra.Command, bool) installer.Runner { return rec }
+			guestRunner = func(*cobra.Command, string, bool) installer.Runner { return rec }
 			defer func() { guestRunner = old }()
 			args := append([]string{"xennix", "guest", "--root", root, "--hardware", "../../assets/examples/hardware/guests-thinpool.json"}, strings.Fields(tc.args)...)
 			var stdout, stderr bytes.Buffer
@@ -198,7 +198,7 @@ func TestGuestFilesAfterAdd(t *testing.T) {
 		before, _ := os.ReadFile(filepath.Join(etc, installer.GuestsFile))
 		rec := &recorder{fail: fail}
 		old := guestRunner
-		guestRunner = func(*cobra.Command, bool) installer.Runner { return rec }
+		guestRunner = func(*cobra.Command, string, bool) installer.Runner { return rec }
 		var out bytes.Buffer
 		code := run(context.Background(), []string{"xennix", "guest", "--root", root, "--hardware", "../../assets/examples/hardware/guests-thinpool.json", "add", "db", "--memory", "2GiB"}, strings.NewReader(""), &out, &out)
 		guestRunner = old

@@ -167,7 +167,9 @@ func runInstall(ctx context.Context, w io.Writer, f installFlags) error {
 		if err := os.MkdirAll(f.out, 0o755); err != nil {
 			return err
 		}
-		root, _ = filepath.Abs(f.out)
+		if root, err = filepath.Abs(f.out); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
 		state = filepath.Join(root, "state.json")
 		logPath = filepath.Join(root, "install.log")
 		dry = &installer.DryRunner{}

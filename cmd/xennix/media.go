@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -52,7 +51,7 @@ The image is created with mode 0600, as answers may carry secrets.`,
 				// The validator names the file and each problem.
 				return fmt.Errorf("nothing written: %w", err)
 			}
-			answers, err := os.ReadFile(args[0])
+			answers, err := installer.ReadFile(args[0])
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"time"
@@ -67,10 +68,13 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 						return "", err
 					}
 					mode, why := installer.Activation(h.Applied, next)
+					if f.root != "/" {
+						return installer.Diff(changes) + installer.EffectsOnGuests(h.Applied, next).String() + fmt.Sprintf("apply will build %s (with --root nothing is activated)\n", filepath.Join(f.root, "etc/nixos")), nil
+					}
 					return installer.Diff(changes) + installer.EffectsOnGuests(h.Applied, next).String() + fmt.Sprintf("apply will run: nixos-rebuild %s%s\n", mode, because(why)), nil
 				},
 				Apply: func(ctx context.Context, next installer.Answers) (string, error) {
-					res, err := h.Apply(ctx, next, true, installer.ExecRunner{})
+					res, err := h.Apply(ctx, next, true, setupRunner(f.root))
 					var b strings.Builder
 					if err != nil {
 						if len(res.Output) > 0 {
@@ -86,7 +90,7 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 						fmt.Fprintf(&b, "wrote /etc/nixos/%s (previous version kept as %s.prev)\n", c.Path, c.Path)
 					}
 					if len(res.Changes) > 0 {
-						fmt.Fprintf(&b, "ran nixos-rebuild %s%s\n", res.Mode, because(res.Why))
+						b.WriteString(ranRebuild(f.root, res))
 					}
 					report = b.String()
 					return report, nil
@@ -169,9 +173,9 @@ func loadHost(f setupFlags) (installer.InstalledHost, installer.Answers, error) 
 	}
 	next := h.Answers
 	if f.answers != "" {
-		data, err := os.ReadFile(f.answers)
+		data, err := installer.ReadFile(f.answers)
 		if err != nil {
-			return h, next, fmt.Errorf("read answers: %w", err)
+			return h, next, err
 		}
 		// Against this machine (or --hardware) when known: an uplink it does not have would
 		// take a remote host off the network.
@@ -208,7 +212,7 @@ func runSetupApply(ctx context.Context, in io.Reader, w io.Writer, f setupFlags)
 			return errSilent
 		}
 	}
-	res, err := h.Apply(ctx, next, f.answers != "", installer.ExecRunner{})
+	res, err := h.Apply(ctx, next, f.answers != "", setupRunner(f.root))
 	if len(res.Output) > 0 && err != nil {
 		fmt.Fprintf(w, "%s\n", tailLines(string(res.Output), 20))
 	}
@@ -222,8 +226,46 @@ func runSetupApply(ctx context.Context, in io.Reader, w io.Writer, f setupFlags)
 	for _, c := range res.Changes {
 		fmt.Fprintf(w, "wrote /etc/nixos/%s (previous version kept as %s.prev)\n", c.Path, c.Path)
 	}
-	fmt.Fprintf(w, "ran nixos-rebuild %s%s\n", res.Mode, because(res.Why))
+	fmt.Fprint(w, ranRebuild(f.root, res))
 	return nil
+}
+
+// setupRunner runs the rebuild: on this host, or, with --root, confined to that tree — it
+// builds the tree's flake and activates nothing, for the running system is not the tree's.
+func setupRunner(root string) installer.Runner {
+	if root == "/" {
+		return installer.ExecRunner{}
+	}
+	return rootRunner{root: root}
+}
+
+type rootRunner struct{ root string }
+
+func (r rootRunner) Run(ctx context.Context, argv []string) ([]byte, error) {
+	if len(argv) > 0 && argv[0] == "nixos-rebuild" {
+		abs, err := filepath.Abs(r.root)
+		if err != nil {
+			return nil, err
+		}
+		out := []string{"nixos-rebuild", "build"}
+		for i := 2; i < len(argv); i++ {
+			a := argv[i]
+			if rest, ok := strings.CutPrefix(a, "/etc/nixos#"); ok {
+				a = filepath.Join(abs, "etc/nixos") + "#" + rest
+			}
+			out = append(out, a)
+		}
+		argv = out
+	}
+	return installer.ExecRunner{}.Run(ctx, argv)
+}
+
+// ranRebuild says how the change was activated.
+func ranRebuild(root string, res installer.ApplyResult) string {
+	if root != "/" {
+		return fmt.Sprintf("built %s (with --root nothing is activated; on that host, nixos-rebuild %s applies it)\n", filepath.Join(root, "etc/nixos"), res.Mode)
+	}
+	return fmt.Sprintf("ran nixos-rebuild %s%s\n", res.Mode, because(res.Why))
 }
 
 // confirmWithin waits for a line "yes" on in, for at most d.

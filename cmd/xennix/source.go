@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/installer"
 	"github.com/xennix/xennix/iso"
 )
 
@@ -18,9 +18,9 @@ import (
 // the name to put in problem messages.
 func readAnswers(ctx context.Context, spec string, rep hwdetect.Report) ([]byte, string, error) {
 	if !strings.Contains(spec, "://") {
-		b, err := os.ReadFile(spec)
+		b, err := installer.ReadFile(spec)
 		if err != nil {
-			return nil, spec, fmt.Errorf("read answers: %w", err)
+			return nil, spec, err
 		}
 		return b, spec, nil
 	}

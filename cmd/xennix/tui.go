@@ -77,7 +77,9 @@ func interactiveOptions(f installFlags, rep hwdetect.Report, base installer.Answ
 		if err := os.MkdirAll(f.out, 0o755); err != nil {
 			return tui.Options{}, err
 		}
-		root, _ = filepath.Abs(f.out)
+		if root, err = filepath.Abs(f.out); err != nil {
+			return tui.Options{}, fmt.Errorf("--out: %w", err)
+		}
 		work = root
 	}
 	o := tui.Options{
@@ -105,9 +107,17 @@ func interactiveOptions(f installFlags, rep hwdetect.Report, base installer.Answ
 func installInteractive(ctx context.Context, req tui.InstallRequest, rep hwdetect.Report, dryRun bool, root, work string) (tui.InstallResult, error) {
 	logPath := filepath.Join(work, "install.log")
 	res := tui.InstallResult{LogPath: logPath}
-	// Saved first, so that `xennix install --answers … --resume` can continue this plan.
-	if b, err := req.Answers.Marshal("answers of an interactive install (secrets only as hashes)"); err == nil {
-		_ = installer.WriteFileAtomic(filepath.Join(work, "answers.yaml"), b, 0o600)
+	// Saved first, so that `xennix install --answers … --resume` can continue this plan; an
+	// install that could not be resumed does not start.
+	b, err := req.Answers.Marshal("answers of an interactive install (secrets only as hashes)")
+	if err == nil {
+		err = os.MkdirAll(work, 0o755)
+	}
+	if err == nil {
+		err = installer.WriteFileAtomic(filepath.Join(work, "answers.yaml"), b, 0o600)
+	}
+	if err != nil {
+		return res, fmt.Errorf("save the answers that --resume needs: %w", err)
 	}
 	if !dryRun && req.Answers.Storage.Encryption.PassphraseFile == tui.KeyFile {
 		// The TUI wrote the passphrase just before; disko's step removes it (Scrub), and so

@@ -69,6 +69,55 @@ func TestInteractiveDryRun(t *testing.T) {
 	}
 }
 
+// TestInteractiveInstallNeedsResumableAnswers: when the answers that --resume needs cannot
+// be saved, the install does not start (no step runs, nothing is written).
+func TestInteractiveInstallNeedsResumableAnswers(t *testing.T) {
+	fh, err := os.Open("../../assets/examples/hardware/uefi-ext4-dhcp.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	rep, err := hwdetect.Load(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := installer.Defaults(&rep)
+	a.Host.Hostname = "xen-01"
+	a.Disks.IDs = []string{"/dev/disk/by-id/nvme-eui.0025385b71b2c3d4"}
+	a.Users.Root.SSHKeys = []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC0/3/AsQp5CvKlxPyQoGVM2+WDfk3H+Ri/Wd3FN83hk ops@example.org"}
+	out := t.TempDir()
+	o, err := interactiveOptions(installFlags{dryRun: true, out: out}, rep, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := o.Plan(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A directory where the answers file must go: it cannot be written.
+	if err := os.Mkdir(filepath.Join(out, "answers.yaml"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	started := 0
+	_, err = o.Install(context.Background(), tui.InstallRequest{
+		Answers: a, Plan: plan, Confirmed: a.Disks.IDs,
+		Events: func(e installer.Event) {
+			if e.Kind == installer.StepStarted {
+				started++
+			}
+		},
+	})
+	if err == nil || !strings.Contains(err.Error(), "--resume") {
+		t.Fatalf("Install with unsavable answers = %v, want an error about --resume", err)
+	}
+	if started != 0 {
+		t.Errorf("%d steps started", started)
+	}
+	if _, err := os.Stat(filepath.Join(out, "mnt")); err == nil {
+		t.Error("files were written")
+	}
+}
+
 // TestEventWriter checks the hooks' printed lines become step output of the current step.
 func TestEventWriter(t *testing.T) {
 	var got []installer.Event

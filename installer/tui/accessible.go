@@ -27,17 +27,32 @@ func runAccessible(ctx context.Context, o Options) (installer.Answers, error) {
 		in = &lineReader{r: bufio.NewReader(in)}
 	}
 	w := o.Output
-	st := &state{ctx: ctx, opts: o, r: o.Report, a: o.Base, styles: plainStyles(), keys: newKeyMap()}
+	// tried: each prompt is answered before it is checked, so every check applies at once.
+	st := &state{ctx: ctx, opts: o, r: o.Report, a: o.Base, styles: plainStyles(), keys: newKeyMap(), w: 78, tried: true}
 	say := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	run := func(g *huh.Group) error {
 		f := huh.NewForm(g).WithTheme(st.styles.huh).WithAccessible(true).WithInput(in).WithOutput(w)
-		if err := f.RunWithContext(ctx); err != nil {
-			return err
+		// huh's accessible prompts read the line without looking at the context: wait for
+		// either, so that Ctrl+C (SIGINT cancels ctx) quits at once instead of at the next
+		// Enter. The abandoned read ends with the process.
+		done := make(chan error, 1)
+		go func() { done <- f.RunWithContext(ctx) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			fmt.Fprintln(w)
+			return fmt.Errorf("%w: interrupted", ErrQuit)
 		}
 		if lr, ok := in.(*lineReader); ok && lr.eof {
 			return fmt.Errorf("%w: the input ended", ErrQuit)
 		}
-		return ctx.Err()
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: interrupted", ErrQuit)
+		}
+		return nil
 	}
 	runSpec := func(title string, spec formSpec) error {
 		for try := 0; ; try++ {
@@ -58,7 +73,7 @@ func runAccessible(ctx context.Context, o Options) (installer.Answers, error) {
 			if err == nil {
 				return nil
 			}
-			say("Please correct: %v", err)
+			say("Please correct:\n%s", describe(err, spec.labels()))
 			if try >= 4 {
 				return err
 			}
@@ -250,7 +265,7 @@ func accessibleDone(st *state, run func(*huh.Group) error, say func(string, ...a
 		say("The install log is %s.", st.result.LogPath)
 	}
 	path := ""
-	if err := run(huh.NewGroup(huh.NewInput().Title("Save these answers to (empty: do not save)").Placeholder(DefaultAnswersPath).Value(&path))); err != nil {
+	if err := run(huh.NewGroup(huh.NewInput().Title("Save these answers to (empty: do not save)").Placeholder((&done{st: st}).defaultPath()).Value(&path))); err != nil {
 		return err
 	}
 	if path = strings.TrimSpace(path); path != "" {
@@ -276,7 +291,7 @@ func plainStyles() Styles {
 	plain := lipgloss.NewStyle()
 	s.Title, s.Header, s.Section, s.Label, s.Muted, s.Warn, s.Error = plain, plain, plain, plain, plain, plain, plain
 	s.OK, s.Selected, s.Cursor, s.Disabled, s.Help, s.Status = plain, plain, plain, plain, plain, plain
-	s.huh = huh.ThemeFunc(huh.ThemeBase)
+	s.huh = newCachedTheme(huh.ThemeBase)
 	return s
 }
 

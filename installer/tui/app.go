@@ -73,6 +73,13 @@ type state struct {
 	confirmed  []string
 	result     InstallResult
 	installErr error
+	// w is the terminal's width.
+	w int
+	// setup is true in xennix-setup.
+	setup bool
+	// tried is set once Enter was pressed on the page shown: a field that starts out
+	// wrong (no bond members picked yet) is not refused before the operator tried it.
+	tried bool
 }
 
 // app is the root model: the screens, the active one, resize fan-out, the global keys and
@@ -86,6 +93,7 @@ type app struct {
 	status   string
 	asking   bool // ctrl+c: asking whether to quit
 	showHelp bool
+	scroll   int // first line of a body taller than the screen
 	help     help.Model
 	err      error
 	cancel   context.CancelFunc
@@ -126,6 +134,9 @@ func newApp(ctx context.Context, o Options) *app {
 	return m
 }
 
+// width is the screen's width, for text wrapped outside a screen's View.
+func (st *state) width() int { return max(st.w, 20) }
+
 func (m *app) Init() tea.Cmd { return m.active().Enter() }
 
 func (m *app) active() screen { return m.screens[m.order[m.cur]] }
@@ -136,6 +147,7 @@ func (m *app) bodyHeight() int { return max(m.h-3, 3) }
 
 func (m *app) resize(w, h int) {
 	m.w, m.h = w, h
+	m.st.w = w
 	m.help.SetWidth(w)
 	for _, s := range m.screens {
 		s.SetSize(w, m.bodyHeight())
@@ -150,11 +162,12 @@ func (m *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		if m.asking {
 			switch {
-			case key.Matches(msg, m.st.keys.Yes):
+			// y, or Ctrl+C a second time, quits; n, Esc or Enter (the default, N) go on.
+			case key.Matches(msg, m.st.keys.Yes), key.Matches(msg, m.st.keys.Quit):
 				m.cancel()
 				m.err = ErrQuit
 				return m, tea.Quit
-			case key.Matches(msg, m.st.keys.No), key.Matches(msg, m.st.keys.Quit):
+			case key.Matches(msg, m.st.keys.No), key.Matches(msg, m.st.keys.Next):
 				m.asking = false
 			}
 			return m, nil
@@ -164,15 +177,23 @@ func (m *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.asking = true
 			return m, nil
 		case key.Matches(msg, m.st.keys.Help):
-			m.showHelp = !m.showHelp
+			m.showHelp, m.scroll = !m.showHelp, 0
+			return m, nil
+		case key.Matches(msg, m.st.keys.PageDown) && m.overflows():
+			m.scroll += m.bodyHeight() - 2
+			return m, nil
+		case key.Matches(msg, m.st.keys.PageUp) && m.overflows():
+			m.scroll -= m.bodyHeight() - 2
+			return m, nil
+		case m.showHelp:
+			// The help covers the screen: Esc closes it, and no key reaches the screen unseen.
+			if key.Matches(msg, m.st.keys.Back) {
+				m.showHelp = false
+			}
 			return m, nil
 		case key.Matches(msg, m.st.keys.Back):
 			if u, ok := m.active().(escUser); ok && u.UsesEsc() {
 				break
-			}
-			if m.showHelp {
-				m.showHelp = false
-				return m, nil
 			}
 			return m, back
 		}
@@ -183,6 +204,7 @@ func (m *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, tea.Quit
 		}
 		m.cur++
+		m.scroll = 0
 		return m, m.active().Enter()
 	case backMsg:
 		id := m.activeID()
@@ -194,6 +216,7 @@ func (m *app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			l.Leave()
 		}
 		m.cur--
+		m.scroll = 0
 		return m, m.active().Enter()
 	case errMsg:
 		m.status = msg.err.Error()
@@ -233,6 +256,7 @@ func (m *app) render() string {
 	if m.showHelp {
 		body = m.fullHelp()
 	}
+	body = m.window(body)
 	status := ""
 	switch {
 	case m.asking && id == scrProgress && m.st.installErr == nil && !m.progressFinished():
@@ -244,13 +268,60 @@ func (m *app) render() string {
 	case m.status != "":
 		status = s.Error.Render(m.status)
 	}
-	bindings := append([]key.Binding{}, m.active().ShortHelp()...)
-	if id != scrWelcome && id < scrProgress {
-		bindings = append(bindings, m.st.keys.Back)
-	}
-	bindings = append(bindings, m.st.keys.Help, m.st.keys.Quit)
-	foot := m.help.ShortHelpView(bindings)
+	foot := m.footer(m.active().ShortHelp(), id != scrWelcome && id < scrProgress)
 	return header + "\n" + fit(body, m.w, m.bodyHeight()) + "\n" + fit(status, m.w, 1) + "\n" + fit(foot, m.w, 1)
+}
+
+// footer is the help line: the screen's keys, then back, help and quit. A key the screen
+// binds itself is listed once, with the screen's meaning; when the line is too long the
+// screen's first keys give way (F1 lists them all), never help and quit.
+func (m *app) footer(screenKeys []key.Binding, withBack bool) string {
+	var keys []key.Binding
+	seen := map[string]bool{}
+	for _, k := range screenKeys {
+		if k.Enabled() && !seen[k.Help().Key] {
+			seen[k.Help().Key] = true
+			keys = append(keys, k)
+		}
+	}
+	var tail []key.Binding
+	if withBack && !seen[m.st.keys.Back.Help().Key] {
+		tail = append(tail, m.st.keys.Back)
+	}
+	tail = append(tail, m.st.keys.Help, m.st.keys.Quit)
+	view := func(ks []key.Binding) string {
+		h := m.help
+		h.SetWidth(0)
+		return h.ShortHelpView(append(append([]key.Binding{}, ks...), tail...))
+	}
+	// Moving about and selecting all are the first to give way, then the screen's first keys.
+	minor := func(k key.Binding) bool {
+		switch k.Help().Desc {
+		case "up", "down", "filter", "select all", "select none", "page up", "page down", "open editor", "prev file", "next file":
+			return true
+		}
+		return false
+	}
+	for i := 0; i < len(keys) && ansi.StringWidth(view(keys)) > m.w; {
+		if minor(keys[i]) {
+			keys = append(keys[:i:i], keys[i+1:]...)
+			continue
+		}
+		i++
+	}
+	for len(keys) > 1 && ansi.StringWidth(view(keys)) > m.w {
+		keys = keys[1:]
+	}
+	return view(keys)
+}
+
+// overflows reports whether the body drawn is taller than the screen (then the app scrolls it).
+func (m *app) overflows() bool {
+	body := m.active().View()
+	if m.showHelp {
+		body = m.fullHelp()
+	}
+	return strings.Count(strings.TrimRight(body, "\n"), "\n")+1 > m.bodyHeight()
 }
 
 func (m *app) progressFinished() bool {
@@ -268,18 +339,43 @@ func (m *app) countQuestions() int {
 	return n
 }
 
+// fullHelp is F1: what the screen decides, its keys, and where things are.
 func (m *app) fullHelp() string {
 	s := m.st.styles
+	id := m.activeID()
 	var b strings.Builder
-	b.WriteString(s.Title.Render("Keys") + "\n\n")
+	text, title := screenHelp[id], screenTitles[id]
+	if m.st.setup {
+		if t, ok := setupHelp[id]; ok {
+			text = t
+		}
+		if t, ok := setupTitles[id]; ok {
+			title = t
+		}
+	}
+	b.WriteString(s.Title.Render(title) + "\n")
+	b.WriteString(wrapText(text, m.w) + "\n\n")
+	b.WriteString(s.Title.Render("Keys") + "\n")
+	seen := map[string]bool{}
 	all := append(append([]key.Binding{}, m.active().ShortHelp()...), m.st.keys.Back, m.st.keys.Help, m.st.keys.Quit)
 	for _, k := range all {
 		h := k.Help()
-		fmt.Fprintf(&b, "  %-12s %s\n", h.Key, h.Desc)
+		if !k.Enabled() || seen[h.Key] {
+			continue
+		}
+		seen[h.Key] = true
+		desc := h.Desc
+		if k.Help() == m.st.keys.Back.Help() {
+			desc = "back one page or screen, keeping what you entered"
+		}
+		b.WriteString(hang(fmt.Sprintf("  %-12s ", h.Key), desc, m.w) + "\n")
 	}
-	b.WriteString("\nEsc goes back one screen and keeps what you entered; nothing is written to\n")
-	b.WriteString("any disk before you confirm the disks by name on the review screen.\n")
-	b.WriteString("The install log is " + installer.WorkDir + "/install.log; another console (Alt+F2)\nhas a shell.\n")
+	b.WriteString("\n")
+	if m.st.setup {
+		b.WriteString(wrapText("Nothing on this host changes until you apply on the last screen. F1 or Esc closes this help.", m.w) + "\n")
+	} else {
+		b.WriteString(wrapText("Nothing is written to any disk before you confirm the disks by name on the review screen. The install log is "+installer.WorkDir+"/install.log; another console (Alt+F2) has a shell. F1 or Esc closes this help.", m.w) + "\n")
+	}
 	return b.String()
 }
 
@@ -288,6 +384,27 @@ func dash(s Styles) string {
 		return "-"
 	}
 	return "—"
+}
+
+// window shows a body taller than the screen a part at a time: PgUp and PgDn scroll it,
+// and the last line says there is more, so that nothing is cut off at the bottom.
+func (m *app) window(body string) string {
+	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
+	h := m.bodyHeight()
+	if len(lines) <= h {
+		m.scroll = 0
+		return body
+	}
+	m.scroll = min(max(m.scroll, 0), len(lines)-(h-1))
+	shown := lines[m.scroll : m.scroll+h-1]
+	more := "pgdn: more below"
+	switch {
+	case m.scroll+h-1 >= len(lines):
+		more = "pgup: more above"
+	case m.scroll > 0:
+		more = "pgup/pgdn: more above and below"
+	}
+	return strings.Join(shown, "\n") + "\n" + m.st.styles.Muted.Render(fmt.Sprintf("-- %s (lines %d-%d of %d) --", more, m.scroll+1, m.scroll+h-1, len(lines)))
 }
 
 // fit makes text exactly h lines of at most w cells: long lines are cut, missing lines are

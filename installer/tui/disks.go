@@ -63,7 +63,9 @@ func (s *disks) Enter() tea.Cmd {
 			eligible = append(eligible, i)
 		}
 	}
-	if len(s.picked) == 0 && len(eligible) == 1 {
+	// A lone disk is picked for the operator only when it holds nothing: a disk with data
+	// is erased only when picked by hand.
+	if len(s.picked) == 0 && len(eligible) == 1 && blank(ds[eligible[0]]) {
 		s.picked = eligible
 	}
 	s.cursor = 0
@@ -106,12 +108,50 @@ func (s *disks) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case key.Matches(k, keys.Next):
 		if len(s.picked) == 0 {
 			s.note = "Pick a disk with space first."
+			if !anyUsable(ds) {
+				s.note = "No disk here can be installed on (see why above): free one, or quit with ctrl+c."
+			}
 			return s, nil
 		}
+		saved := s.st.a
 		s.apply()
+		if why := noLayoutFits(s.st); why != "" {
+			s.st.a = saved
+			s.note = why
+			return s, nil
+		}
 		return s, next
 	}
 	return s, nil
+}
+
+// blank reports whether a disk holds nothing: no partitions, filesystem or mounts.
+func blank(d hwdetect.Disk) bool {
+	return len(d.Partitions) == 0 && d.FSType == "" && len(d.MountPoints) == 0 && len(d.Holders) == 0 && !d.Mounted
+}
+
+func anyUsable(ds []hwdetect.Disk) bool {
+	for _, d := range ds {
+		if unusable(d) == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// noLayoutFits says why no storage layout fits the picked disks (too small, a mirror of
+// disks of different sizes), each reason once; "" when one does.
+func noLayoutFits(st *state) string {
+	var reasons []string
+	for _, x := range presetFits(st) {
+		if x.why == "" {
+			return ""
+		}
+		if x.p != installer.PresetTmpfsRoot && !contains(reasons, x.why) {
+			reasons = append(reasons, x.why)
+		}
+	}
+	return "These disks cannot hold XenNix: " + strings.Join(reasons, "; ") + "."
 }
 
 // apply names the picked disks by their stable by-id paths and mirrors across two.
@@ -149,10 +189,15 @@ func (s *disks) View() string {
 	st := s.st.styles
 	var b strings.Builder
 	b.WriteString(wrapText("Pick the disk to install on with space, or two for a mirror. Everything on the picked disks will be erased.", s.w) + "\n\n")
-	row := func(mark, name, size, typ, model, serial, contents string) string {
-		return fmt.Sprintf("%-4s%-9s %-9s %-5s %-22s %-15s %s", mark, cut(name, 9), cut(size, 9), cut(typ, 5), cut(model, 22), cut(serial, 15), contents)
+	// The table keeps to the width; what a column cuts (~) is whole in the details of the
+	// disk under the cursor.
+	fixed := 4 + 10 + 10 + 7
+	modelW := min(max((s.w-fixed-1)/2, 8), 30)
+	contW := max(s.w-1-fixed-modelW-1, 8)
+	row := func(mark, name, size, typ, model, contents string) string {
+		return fmt.Sprintf("%-4s%-9s %-9s %-6s %-*s %s", mark, cut(name, 9), cut(size, 9), cut(typ, 6), modelW, cut(model, modelW), cut(contents, contW))
 	}
-	b.WriteString(st.Label.Render(row("", "NAME", "SIZE", "TYPE", "MODEL", "SERIAL", "CONTENTS")) + "\n")
+	b.WriteString(st.Label.Render(row("", "NAME", "SIZE", "TYPE", "MODEL", "CONTENTS")) + "\n")
 	for i, d := range s.st.r.Disks {
 		mark := "[ ]"
 		switch {
@@ -162,8 +207,7 @@ func (s *disks) View() string {
 			mark = "[x]"
 		}
 		model := strings.TrimSpace(strings.TrimSpace(d.Vendor) + " " + strings.TrimSpace(d.Model))
-		line := row(mark, d.Name, installer.Size(d.SizeBytes).Human(), d.Transport, model, d.Serial, contents(d))
-		line = ansi.Truncate(line, s.w-1, "")
+		line := row(mark, d.Name, installer.Size(d.SizeBytes).Human(), d.Transport, model, contents(d))
 		switch {
 		case i == s.cursor:
 			line = st.Cursor.Render(line)
@@ -176,7 +220,13 @@ func (s *disks) View() string {
 	}
 	if len(s.st.r.Disks) > 0 {
 		d := s.st.r.Disks[s.cursor]
-		b.WriteString("\n" + st.Section.Render(d.Name) + "\n")
+		model := strings.TrimSpace(strings.TrimSpace(d.Vendor) + " " + strings.TrimSpace(d.Model))
+		head := fmt.Sprintf("%s: %s, %s", d.Name, cmpOr(model, "model unknown"), installer.Size(d.SizeBytes).Human())
+		if d.Serial != "" {
+			head += ", serial " + d.Serial
+		}
+		b.WriteString("\n" + st.Section.Render(wrapText(head, s.w)) + "\n")
+		b.WriteString(hang("  ", "holds: "+contents(d), s.w) + "\n")
 		ids := d.ByIDLinks
 		if len(ids) == 0 && d.ByID != "" {
 			ids = []string{d.ByID}
@@ -185,34 +235,46 @@ func (s *disks) View() string {
 			ids = []string{"(no /dev/disk/by-id name: it will be addressed as /dev/" + d.Name + ")"}
 		}
 		for _, id := range ids {
-			b.WriteString("  " + id + "\n")
+			b.WriteString(hang("  ", id, s.w) + "\n")
 		}
 		for _, p := range d.Partitions {
-			b.WriteString("  " + partLine(p) + "\n")
+			b.WriteString(hang("  ", partLine(p), s.w) + "\n")
 		}
 		if why := unusable(d); why != "" {
-			b.WriteString(st.Warn.Render("  cannot be picked: "+why) + "\n")
+			b.WriteString(st.Warn.Render(hang("  ", "cannot be picked: "+why, s.w)) + "\n")
 		}
 	}
 	switch len(s.picked) {
 	case 1:
 		b.WriteString("\nOne disk: no redundancy.\n")
 	case 2:
-		b.WriteString("\nTwo disks: a mirror (btrfs raid1, zfs mirror, or mdadm RAID1 for ext4 and lvm).\n")
+		b.WriteString("\n" + wrapText("Two disks: a mirror (btrfs raid1, zfs mirror, or mdadm RAID1 for ext4 and lvm).", s.w) + "\n")
 	}
 	if s.note != "" {
-		b.WriteString(st.Warn.Render(s.note) + "\n")
+		b.WriteString(st.Warn.Render(wrapText(s.note, s.w)) + "\n")
 	}
 	return b.String()
 }
 
 // contents is what a disk holds, in a few words.
 func contents(d hwdetect.Disk) string {
+	var in []string
+	if len(d.MountPoints) > 0 {
+		in = append(in, "mounted on "+strings.Join(d.MountPoints, " "))
+	}
+	if len(d.Holders) > 0 {
+		in = append(in, "used by "+strings.Join(d.Holders, " "))
+	}
 	if d.FSType != "" {
-		return d.FSType
+		return strings.Join(append([]string{d.FSType}, in...), ", ")
 	}
 	if len(d.Partitions) == 0 {
-		if d.PartitionTable != "" {
+		switch {
+		case len(in) > 0:
+			return strings.Join(in, ", ")
+		case d.Mounted:
+			return "in use"
+		case d.PartitionTable != "":
 			return d.PartitionTable + ", empty"
 		}
 		return "empty"

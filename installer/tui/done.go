@@ -97,7 +97,7 @@ func (d *done) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch {
 	case key.Matches(k, keys.Save):
 		d.asking = askPath
-		d.input.SetValue(DefaultAnswersPath)
+		d.input.SetValue(d.defaultPath())
 		d.input.CursorEnd()
 		return d, d.input.Focus()
 	case key.Matches(k, keys.Reboot) && d.st.opts.Reboot != nil && !d.st.opts.DryRun:
@@ -108,12 +108,27 @@ func (d *done) Update(msg tea.Msg) (screen, tea.Cmd) {
 	return d, nil
 }
 
-// save writes the answers (secrets only as hashes) and says where.
+// defaultPath is where the answers are saved unless told otherwise: under --out in a dry
+// run, which writes nothing outside it.
+func (d *done) defaultPath() string {
+	if d.st.opts.DryRun && d.st.opts.Out != "" {
+		return filepath.Join(d.st.opts.Out, "answers.yaml")
+	}
+	return DefaultAnswersPath
+}
+
+// save writes the answers (secrets only as hashes) and says where. The disks were
+// confirmed by name, so the file carries install.wipe: it installs the same again,
+// headless.
 func (d *done) save(path string) string {
 	if path == "" {
-		path = DefaultAnswersPath
+		path = d.defaultPath()
 	}
-	b, err := d.st.a.Marshal(
+	a := d.st.a
+	if len(d.st.confirmed) > 0 {
+		a.Install.Wipe = true
+	}
+	b, err := a.Marshal(
 		"yaml-language-server: $schema="+installer.SchemaID,
 		"Answers of an interactive XenNix install (secrets only as hashes).",
 		"`xennix install --answers "+filepath.Base(path)+"` installs the same again.",
@@ -136,7 +151,7 @@ func (d *done) View() string {
 		b.WriteString(s.Title.Render("XenNix is installed on "+d.st.a.Host.Hostname+".") + "\n\n")
 	}
 	if v := d.st.result.Verification; v != "" {
-		b.WriteString(v)
+		b.WriteString(wrapCode(v, d.w))
 		if !strings.HasSuffix(v, "\n") {
 			b.WriteString("\n")
 		}
@@ -158,7 +173,7 @@ func (d *done) View() string {
 		b.WriteString("\n" + s.Status.Render("Reboot now? [y/N]") + "\n")
 	}
 	if d.note != "" {
-		b.WriteString("\n" + d.note + "\n")
+		b.WriteString("\n" + wrapText(d.note, d.w) + "\n")
 	}
 	return b.String()
 }

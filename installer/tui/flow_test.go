@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"net/netip"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -35,9 +36,11 @@ func flat(groups ...[]act) []act {
 // hostAndUsers fills the host screen: a host name and root's SSH key, nothing else.
 func hostAndUsers(hostname string) []act {
 	return flat(
-		[]act{wait("keymap")}, replace(hostname), []act{press("enter", "enter", "enter")},
-		[]act{wait("Root's"), press("enter", "enter"), typed(testKey), press("enter")},
+		[]act{wait("Domain")}, replace(hostname), []act{press("enter", "enter")},
+		[]act{wait("keymap"), press("enter", "enter", "enter")},
+		[]act{wait("Root's"), press("enter", "enter"), typed(testKey), press("enter", "enter")},
 		[]act{wait("Admin's"), press("enter", "enter", "enter", "enter")},
+		[]act{wait("Run the SSH server"), press("enter", "enter", "enter")},
 	)
 }
 
@@ -55,13 +58,16 @@ func flows() []flow {
 			name: "uefi-nvme-ext4-dhcp-defaults", machine: "uefi-ext4-dhcp",
 			script: flat(
 				[]act{wait("Firmware"), press("enter")},
-				[]act{wait("CONTENTS"), press("enter")},
+				// The disk holds a Windows partition: it is not picked for the operator.
+				[]act{wait("CONTENTS"), press("space", "enter")},
 				[]act{wait("Encrypt"), press("enter", "enter")},
 				[]act{wait("Swap"), press("enter", "enter")},
+				[]act{wait("image directory"), press("enter")},
 				[]act{wait("Resetting"), press("enter")},
-				[]act{wait("Uplink"), press("enter")},
-				[]act{wait("VLAN"), press("enter", "enter")},
-				[]act{wait("vCPUs"), press("enter", "enter")},
+				[]act{wait("Uplink"), press("enter", "enter")},
+				[]act{wait("VLAN"), press("enter", "enter", "enter")},
+				[]act{wait("IPv6"), press("enter", "enter", "enter")},
+				[]act{wait("vCPUs"), press("enter", "enter", "enter")},
 				[]act{wait("reserve"), press("enter")},
 				hostAndUsers("xen-01"),
 				[]act{wait("Commands"), press("c")},
@@ -82,11 +88,13 @@ func flows() []flow {
 				[]act{wait("Encrypt"), press("down", "enter", "enter")},
 				flat([]act{wait("Swap")}, replace("8GiB"), []act{press("enter", "enter")}),
 				[]act{wait("Resetting"), press("enter")},
-				[]act{wait("Uplink"), press("end", "enter")},
+				[]act{wait("Uplink"), press("end", "enter", "enter")},
 				[]act{wait("members"), press("down", "down", "x", "down", "x", "enter", "down", "enter")},
-				[]act{wait("VLAN"), press("down", "enter"), typed("20"), press("enter")},
+				[]act{wait("LACP rate"), press("enter", "enter")},
+				[]act{wait("VLAN"), press("down", "enter"), typed("20"), press("enter", "enter")},
 				[]act{wait("Gateway"), typed("198.51.100.17/26"), press("enter"), typed("198.51.100.1"), press("enter"), typed("198.51.100.2"), press("enter")},
-				[]act{wait("vCPUs"), press("enter", "enter")},
+				[]act{wait("IPv6"), press("enter", "enter", "enter")},
+				[]act{wait("vCPUs"), press("enter", "enter", "enter")},
 				[]act{wait("available"), press("enter")},
 				hostAndUsers("legacy-01"),
 				[]act{wait("Commands"), press("c")},
@@ -114,9 +122,10 @@ func flows() []flow {
 				[]act{wait("Swap"), press("enter", "enter")},
 				[]act{wait("blank"), press("down", "enter")},
 				[]act{wait("directories"), typed("/var/lib/acme"), press("enter", "enter")},
-				[]act{wait("Uplink"), press("enter")},
-				[]act{wait("VLAN"), press("enter", "enter")},
-				[]act{wait("vCPUs"), press("enter", "enter")},
+				[]act{wait("Uplink"), press("enter", "enter")},
+				[]act{wait("VLAN"), press("enter", "enter", "enter")},
+				[]act{wait("IPv6"), press("enter", "enter", "enter")},
+				[]act{wait("vCPUs"), press("enter", "enter", "enter")},
 				[]act{wait("reserve"), press("x", "enter")},
 				hostAndUsers("vault-01"),
 				[]act{wait("Commands"), press("c")},
@@ -162,9 +171,9 @@ func TestFlows(t *testing.T) {
 		t.Run(fl.name, func(t *testing.T) {
 			o := testOptions(t, fl.machine)
 			m := newApp(t.Context(), o)
-			tm := newTermModel(t, m, 80, 24)
+			tm := newTermModel(t, newSettler(m), 80, 24)
 			play(t, tm, fl.script)
-			final := tm.FinalModel(t, 60*time.Second).(*app)
+			final := tm.FinalModel(t, 60*time.Second).(*settler).inner.(*app)
 			if final.err != nil {
 				t.Fatalf("Run error = %v", final.err)
 			}
@@ -200,12 +209,11 @@ func play(t *testing.T, tm *termModel, script []act) {
 			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(a.wait)) }, 30*time.Second)
 		case a.typ != "":
 			tm.Type(a.typ)
-			time.Sleep(30 * time.Millisecond)
 		default:
+			// No pause between keys: the settler holds each key until what the one
+			// before set off (huh's focus moves) has come back.
 			for _, k := range a.keys {
 				tm.Send(keyMsg(k))
-				// huh moves focus through commands: let each key's land first.
-				time.Sleep(30 * time.Millisecond)
 			}
 		}
 	}
@@ -237,12 +245,12 @@ func TestFlowInstall(t *testing.T) {
 	o := testOptions(t, fl.machine)
 	o.Install = fakeInstall(dir, rec, &req)
 	m := newApp(t.Context(), o)
-	tm := newTermModel(t, m, 80, 24)
+	tm := newTermModel(t, newSettler(m), 80, 24)
 	save := dir + "/saved.yaml"
 	play(t, tm, append(fl.script,
 		wait("installed"), press("s"), act{keys: []string{"ctrl+u"}}, typed(save), press("enter"),
 		wait("Saved"), press("q")))
-	final := tm.FinalModel(t, 60*time.Second).(*app)
+	final := tm.FinalModel(t, 60*time.Second).(*settler).inner.(*app)
 	if final.err != nil {
 		t.Fatalf("Run error = %v", final.err)
 	}
@@ -261,8 +269,39 @@ func TestFlowInstall(t *testing.T) {
 		t.Fatalf("saved answers: %v", err)
 	}
 	got, _ := saved.Marshal()
-	want, _ := wantAnswers(t, fl).Marshal()
+	wa := wantAnswers(t, fl)
+	wa.Install.Wipe = true // the disks were confirmed: the file installs the same again
+	want, _ := wa.Marshal()
 	if !bytes.Equal(got, want) {
 		t.Errorf("saved answers:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestFlowDryRun installs as a dry run: the progress screen stays up with every step done
+// until Enter, and the answers are saved under --out by default.
+func TestFlowDryRun(t *testing.T) {
+	fl := flows()[0]
+	dir := t.TempDir()
+	rec := &recorder{}
+	var req InstallRequest
+	o := testOptions(t, fl.machine)
+	o.DryRun, o.Out, o.Root = true, dir, dir
+	o.Install = fakeInstall(dir, rec, &req)
+	m := newApp(t.Context(), o)
+	tm := newTermModel(t, newSettler(m), 80, 24)
+	play(t, tm, append(fl.script,
+		wait("Every step ran"), press("enter"),
+		wait("no disk was touched"), press("s", "enter"),
+		wait("Saved"), press("q")))
+	final := tm.FinalModel(t, 60*time.Second).(*settler).inner.(*app)
+	if final.err != nil {
+		t.Fatalf("Run error = %v", final.err)
+	}
+	saved, err := installer.Load(filepath.Join(dir, "answers.yaml"), installer.Defaults(&o.Report))
+	if err != nil {
+		t.Fatalf("answers saved under --out: %v", err)
+	}
+	if !saved.Install.Wipe {
+		t.Error("the saved answers lack install.wipe")
 	}
 }

@@ -100,14 +100,29 @@ func fakeInstall(dir string, rec *recorder, got *InstallRequest) func(context.Co
 type driver struct {
 	t    testing.TB
 	m    *app
+	root tea.Model // m, or the setup app around it
 	quit bool
+	// busy is the time spent in Update and, when drawing, in drawing the screen after each
+	// message: what a key press costs, without the waits for timers (benchmarks).
+	busy    time.Duration
+	drawing bool
 }
 
 func newDriver(t testing.TB, o Options) *driver {
 	d := &driver{t: t, m: newApp(context.Background(), o)}
+	d.root = d.m
 	d.m.resize(80, 24)
 	d.run(d.m.Init())
 	return d
+}
+
+// newSetupDriver drives xennix-setup's model.
+func newSetupDriver(t testing.TB, o SetupOptions) (*driver, *setupApp) {
+	s := newSetupApp(context.Background(), o)
+	d := &driver{t: t, m: s.app, root: s}
+	d.m.resize(80, 24)
+	d.run(s.Init())
+	return d, s
 }
 
 var cmdType = reflect.TypeFor[tea.Cmd]()
@@ -148,7 +163,12 @@ func (d *driver) run(cmd tea.Cmd) {
 }
 
 func (d *driver) send(msg tea.Msg) {
-	_, cmd := d.m.Update(msg)
+	start := time.Now()
+	_, cmd := d.root.Update(msg)
+	if d.drawing {
+		_ = d.m.render()
+	}
+	d.busy += time.Since(start)
 	d.run(cmd)
 }
 
@@ -175,6 +195,14 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyDown}
 	case "up":
 		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
+	case "f1":
+		return tea.KeyPressMsg{Code: tea.KeyF1}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
 	case "tab":
 		return tea.KeyPressMsg{Code: tea.KeyTab}
 	case "space":
@@ -205,10 +233,13 @@ type termModel struct {
 	tm   *teatest.TestModel
 	buf  []byte // all output so far
 	mark int    // where the chunk that satisfied the last wait began
+	s    *settler
 }
 
 func newTermModel(t testing.TB, m tea.Model, w, h int) *termModel {
-	return &termModel{tm: teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))}
+	tm := &termModel{tm: teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))}
+	tm.s, _ = m.(*settler)
+	return tm
 }
 
 func (tm *termModel) Send(m tea.Msg) { tm.tm.Send(m) }
@@ -220,6 +251,16 @@ func (tm *termModel) Type(s string) { tm.tm.Type(s) }
 // same write as the ones the previous wait looked for.
 func (tm *termModel) WaitFor(t testing.TB, cond func([]byte) bool, d time.Duration) {
 	t.Helper()
+	if tm.s != nil {
+		// The screen as the model draws it once settled: the state, not the byte stream
+		// (whose renderer sends only what changed, "wap" for "Swap" after "Storage").
+		for start := time.Now(); !cond([]byte(tm.s.Screen())); time.Sleep(5 * time.Millisecond) {
+			if time.Since(start) > d {
+				t.Fatalf("WaitFor: condition not met after %s. The screen:\n%s", d, tm.s.Screen())
+			}
+		}
+		return
+	}
 	out := tm.tm.Output()
 	chunk := make([]byte, 64*1024)
 	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {

@@ -49,12 +49,19 @@ func (f *impermanenceForm) load() {
 func (f *impermanenceForm) intro() string {
 	s := f.st.styles
 	if f.fit() == installer.ImpermanenceNone {
-		return wrapText(fmt.Sprintf("With %s storage the root file system is kept as it is. Resetting / at every boot (impermanence) needs btrfs, zfs or tmpfs-root storage: go back to change it.", f.st.a.Storage.Preset), 78)
+		return wrapText(fmt.Sprintf("With %s storage the root file system is kept as it is. Resetting / at every boot (impermanence) needs btrfs, zfs or tmpfs-root storage: go back to change it.", f.st.a.Storage.Preset), f.st.width())
 	}
-	return wrapText("Impermanence resets / at every boot; only /nix and /persist survive, and what is listed here. Always kept: "+strings.Join(defaultPersisted, ", ")+".", 78) + "\n" + s.Muted.Render("")
+	return wrapText("Impermanence resets / at every boot; only /nix and /persist survive, and what is listed here. Always kept: "+strings.Join(defaultPersisted, ", ")+".", f.st.width()) + "\n" + s.Muted.Render("")
 }
 
 func (f *impermanenceForm) live() string { return "" }
+
+func (f *impermanenceForm) labels() map[string]string {
+	return map[string]string{
+		"impermanence": "Reset / at every boot", "impermanence.directories": "Extra directories to keep",
+		"impermanence.files": "Extra files to keep",
+	}
+}
 
 func (f *impermanenceForm) pages() []page {
 	if f.fit() == installer.ImpermanenceNone {

@@ -2,8 +2,12 @@ package tui
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,15 +22,18 @@ func TestAccessible(t *testing.T) {
 		"1",    // the one disk
 		"", "", // storage: ext4, no encryption
 		"", "", // swap 0, guests in a directory
-		"",     // uplink: auto
-		"", "", // dhcp, no VLAN
-		"", "", // dom0 memory and vCPUs as proposed
-		"0",      // no passthrough
-		"xen-01", // host name
-		"", "",   // time zone UTC, keymap us
+		"",     // in /var/lib/xen/images
+		"", "", // uplink: auto, bridge xenbr0
+		"", "", "", // dhcp, no VLAN, MTU 1500
+		"", "", "", // IPv6 auto, no search domains, no NTP servers
+		"", "", "", // dom0 memory and vCPUs as proposed, no serial console
+		"0",          // no passthrough
+		"xen-01", "", // host name, no domain
+		"", "", "", // time zone UTC, keymap us, locale en_US.UTF-8
 		"", "", // no root password
-		testKey,        // root's key
+		testKey, "", // root's key, no key file
 		"", "", "", "", // no admin user
+		"", "", "", // SSH on, root by key, no passwords
 		"nvme0n1", // erase it
 	}, "\n") + "\n"
 	var out bytes.Buffer
@@ -111,13 +118,111 @@ func TestStyles(t *testing.T) {
 	}
 }
 
-// TestFirstFrame measures the time from a fresh model to its first complete frame on
-// fixture hardware (reported, not asserted).
+// TestFirstFrame checks that a fresh model's first frame is the complete Welcome screen
+// (its time is BenchmarkFirstFrame's).
 func TestFirstFrame(t *testing.T) {
-	start := time.Now()
 	o := testOptions(t, "uefi-ext4-dhcp")
 	m := newApp(t.Context(), o)
 	m.Init()
 	v := m.render()
-	t.Logf("first frame after %s (%d bytes)", time.Since(start), len(v))
+	for _, want := range []string{"Welcome (1/", "Firmware", "Disks", "NICs", "quit"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("first frame lacks %q:\n%s", want, v)
+		}
+	}
+}
+
+// BenchmarkFirstFrame measures the time from a new model to its first complete frame.
+func BenchmarkFirstFrame(b *testing.B) {
+	o := testOptions(b, "uefi-ext4-dhcp")
+	for b.Loop() {
+		m := newApp(b.Context(), o)
+		m.Init()
+		_ = m.render()
+	}
+}
+
+// syncBuffer is an output buffer that a running program writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAccessibleChecksTypedValue types a static address (checked against the value typed,
+// not the one before) and a bad host name (refused where it is typed, then corrected).
+func TestAccessibleChecksTypedValue(t *testing.T) {
+	o := testOptions(t, "uefi-ext4-dhcp")
+	o.Accessible = true
+	input := strings.Join([]string{
+		"1", "", "", "", "", "", // disk, storage
+		"", "", // uplink: auto, bridge
+		"2", "", "", // static, no VLAN, MTU
+		"10.20.30.40/24", // address
+		"10.20.30.1",     // gateway
+		"",               // no DNS
+		"", "", "",       // IPv6 auto, no search domains, no NTP servers
+		"", "", "", "0", // xen, no serial console
+		"bad_name", "xen-01", // the first is refused
+		"", "", "", "", "", "", testKey, "", "", "", "", "", "", "", "",
+		"nvme0n1",
+	}, "\n") + "\n"
+	var out bytes.Buffer
+	o.Input, o.Output = strings.NewReader(input), &out
+	a, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatalf("Run = %v; output:\n%s", err, out.String())
+	}
+	if got := a.Network.IPv4.Address.String(); a.Network.IPv4.Mode != installer.IPv4Static || got != "10.20.30.40/24" {
+		t.Errorf("network.ipv4 = %s %s, want static 10.20.30.40/24; output:\n%s", a.Network.IPv4.Mode, got, out.String())
+	}
+	if a.Host.Hostname != "xen-01" {
+		t.Errorf("hostname = %q, want xen-01", a.Host.Hostname)
+	}
+	if strings.Contains(out.String(), "Please correct") {
+		t.Errorf("a valid answer was refused after the fact:\n%s", out.String())
+	}
+	if n := strings.Count(out.String(), "bad_name"); n != 1 {
+		t.Errorf("bad_name is named %d times, want once (where it was typed):\n%s", n, out.String())
+	}
+}
+
+// TestAccessibleInterrupt cancels the context (as SIGINT does) while a prompt waits for a
+// line: Run returns ErrQuit at once, not after the next line.
+func TestAccessibleInterrupt(t *testing.T) {
+	o := testOptions(t, "uefi-ext4-dhcp")
+	o.Accessible = true
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	out := &syncBuffer{}
+	o.Input, o.Output = pr, out
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { _, err := Run(ctx, o); errc <- err }()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), "Disk to install on"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no prompt; output:\n%s", out.String())
+		}
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrQuit) {
+			t.Errorf("Run = %v, want ErrQuit", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after the interrupt")
+	}
 }

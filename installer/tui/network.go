@@ -17,15 +17,24 @@ import (
 // an optional management VLAN. Addresses are checked as they are typed by the installer's
 // own validation.
 type networkForm struct {
-	st      *state
-	uplink  string // "" (first NIC with link), a NIC name, or bondChoice
-	members []string
-	mode    installer.BondMode
-	ipv4    installer.IPv4Mode
-	addr    string
-	gw      string
-	dns     string
-	vlan    string
+	st       *state
+	bridge   string
+	uplink   string // "" (first NIC with link), a NIC name, or bondChoice
+	members  []string
+	mode     installer.BondMode
+	bondName string
+	lacp     string
+	ipv4     installer.IPv4Mode
+	addr     string
+	gw       string
+	dns      string
+	vlan     string
+	mtu      string
+	ipv6     installer.IPv6Mode
+	addr6    string
+	gw6      string
+	search   string
+	ntp      string
 }
 
 const bondChoice = "bond"
@@ -63,6 +72,43 @@ func (f *networkForm) load() {
 	if n.VLAN != 0 {
 		f.vlan = strconv.Itoa(n.VLAN)
 	}
+	f.bridge = bridgeName(f.st.a)
+	f.bondName, f.lacp = "bond0", "slow"
+	if n.Bond != nil {
+		if n.Bond.Name != "" {
+			f.bondName = n.Bond.Name
+		}
+		if n.Bond.LACPRate != "" {
+			f.lacp = n.Bond.LACPRate
+		}
+	}
+	f.mtu = ""
+	if n.MTU != 0 {
+		f.mtu = strconv.Itoa(n.MTU)
+	}
+	f.ipv6 = n.IPv6.Mode
+	if f.ipv6 == "" {
+		f.ipv6 = installer.IPv6RA
+	}
+	f.addr6, f.gw6 = "", ""
+	if n.IPv6.Address.IsValid() {
+		f.addr6 = n.IPv6.Address.String()
+	}
+	if n.IPv6.Gateway.IsValid() {
+		f.gw6 = n.IPv6.Gateway.String()
+	}
+	f.search = strings.Join(n.Search, " ")
+	f.ntp = strings.Join(n.NTP, " ")
+}
+
+// ifnameCheck validates an interface name by the installer's rules, as typed.
+func (f *networkForm) ifnameCheck(field string, v *string) func(string) error {
+	return orCurrent(v, f.fieldCheck(field, v, func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return errors.New("a name is needed")
+		}
+		return nil
+	}))
 }
 
 // ports are the NICs that can be bridge ports: physical and wired.
@@ -81,7 +127,19 @@ func nicLabel(n hwdetect.NIC) string {
 }
 
 func (f *networkForm) intro() string {
-	return wrapText(fmt.Sprintf("Guests and the host share the bridge %s. Pick what connects it to the network.", bridgeName(f.st.a)), 78)
+	return wrapText("Guests and the host share a bridge. Pick what connects it to the network.", f.st.width())
+}
+
+func (f *networkForm) labels() map[string]string {
+	return map[string]string{
+		"network": "Network", "network.uplinks": "Uplink of the bridge", "network.bond": "Bond members",
+		"network.bond.mode": "Bonding mode", "network.ipv4": "IPv4 address of the host",
+		"network.ipv4.address": "Address/prefix", "network.ipv4.gateway": "Gateway",
+		"network.dns": "DNS servers", "network.vlan": "Management VLAN",
+		"network.bridge": "Bridge name", "network.bond.name": "Bond name", "network.bond.lacp_rate": "LACP rate",
+		"network.mtu": "MTU", "network.ipv6": "IPv6 address of the host", "network.ipv6.address": "IPv6 address/prefix",
+		"network.ipv6.gateway": "IPv6 gateway", "network.search": "DNS search domains", "network.ntp": "NTP servers",
+	}
 }
 
 func bridgeName(a installer.Answers) string {
@@ -102,7 +160,13 @@ func (f *networkForm) live() string {
 		if errors.As(err, &fe) && f.ipv4 == installer.IPv4Static && f.addr == "" && fe.Field == "network.ipv4.address" {
 			continue // not typed yet
 		}
-		lines = append(lines, f.st.styles.Error.Render("! ")+err.Error())
+		if errors.As(err, &fe) && f.ipv6 == installer.IPv6Static && f.addr6 == "" && fe.Field == "network.ipv6.address" {
+			continue // not typed yet
+		}
+		if errors.As(err, &fe) && inSection(fe.Field, "network.bond") && !f.st.tried {
+			continue // no member picked yet
+		}
+		lines = append(lines, hang(f.st.styles.Error.Render("! "), describe(err, f.labels()), f.st.width()))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -124,7 +188,12 @@ func (f *networkForm) pages() []page {
 			if len(ports(f.st.r)) >= 2 {
 				opts = append(opts, huh.NewOption("bond       two or more NICs together", bondChoice))
 			}
-			return huh.NewGroup(huh.NewSelect[string]().Title("Uplink of the bridge").Options(opts...).Value(&f.uplink))
+			fields := []huh.Field{huh.NewSelect[string]().Title("Uplink of the bridge").Options(opts...).Value(&f.uplink)}
+			if !f.st.fileSet("network", func(a installer.Answers) any { return a.Network.Bridge }) {
+				fields = append(fields, huh.NewInput().Title("Bridge name").Description("Guests' interfaces join it; default xenbr0.").
+					Value(&f.bridge).Validate(f.ifnameCheck("network.bridge", &f.bridge)))
+			}
+			return huh.NewGroup(fields...)
 		}},
 		{show: func() bool { return f.uplink == bondChoice }, build: func() *huh.Group {
 			var opts []huh.Option[string]
@@ -145,13 +214,24 @@ func (f *networkForm) pages() []page {
 			return huh.NewGroup(
 				huh.NewMultiSelect[string]().Title("Bond members").Description("Pick two or more with space or x.").Height(len(opts)+3).
 					Options(opts...).Value(&f.members).Validate(func(v []string) error {
-					if len(v) < 2 {
+					if len(v) < 2 && f.st.tried {
 						return errors.New("a bond needs at least two members")
 					}
 					return nil
 				}),
 				huh.NewSelect[installer.BondMode]().Title("Bonding mode").Options(modes...).Value(&f.mode),
 			)
+		}},
+		{show: func() bool { return f.uplink == bondChoice }, build: func() *huh.Group {
+			fields := []huh.Field{huh.NewInput().Title("Bond name").Description("Default bond0.").Value(&f.bondName).
+				Validate(f.ifnameCheck("network.bond.name", &f.bondName))}
+			if f.mode == "802.3ad" {
+				fields = append(fields, huh.NewSelect[string]().Title("LACP rate").
+					Description("How often the switch is asked for LACP packets; set the switch the same.").
+					Options(huh.NewOption("slow     every 30 seconds (the default)", "slow"), huh.NewOption("fast     every second", "fast")).
+					Value(&f.lacp))
+			}
+			return huh.NewGroup(fields...)
 		}},
 		{build: func() *huh.Group {
 			return huh.NewGroup(
@@ -161,36 +241,82 @@ func (f *networkForm) pages() []page {
 				).Value(&f.ipv4),
 				huh.NewInput().Title("Management VLAN").Description("The VLAN id of the host's address (1-4094); empty for untagged.").
 					Value(&f.vlan).Validate(orCurrent(&f.vlan, func(s string) error { _, err := parseVLAN(s); return err })),
+				huh.NewInput().Title("MTU").Description("Bytes per frame on the uplink and bridge; empty for the default 1500 (jumbo frames: 9000).").
+					Value(&f.mtu).Validate(orCurrent(&f.mtu, f.fieldCheck("network.mtu", &f.mtu, func(s string) error { _, err := parseMTU(s); return err }))),
 			)
 		}},
 		{show: func() bool { return f.ipv4 == installer.IPv4Static }, build: func() *huh.Group {
 			return huh.NewGroup(
-				huh.NewInput().Title("Address/prefix").Placeholder("192.0.2.10/24").Value(&f.addr).
-					Validate(orCurrent(&f.addr, f.fieldCheck("network.ipv4.address", func(s string) error { _, err := parsePrefix(s); return err }))),
-				huh.NewInput().Title("Gateway").Placeholder("192.0.2.1").Value(&f.gw).
-					Validate(orCurrent(&f.gw, f.fieldCheck("network.ipv4.gateway", func(s string) error { _, err := parseAddr(s); return err }))),
-				huh.NewInput().Title("DNS servers").Description("Separated by spaces; empty to use none.").Placeholder("192.0.2.53").Value(&f.dns).
-					Validate(orCurrent(&f.dns, f.fieldCheck("network.dns", func(s string) error { _, err := parseAddrs(s); return err }))),
+				huh.NewInput().Title("Address/prefix").Placeholder("e.g. 192.0.2.10/24").Value(&f.addr).
+					Validate(orCurrent(&f.addr, f.fieldCheck("network.ipv4.address", &f.addr, func(s string) error { _, err := parsePrefix(s); return err }))),
+				huh.NewInput().Title("Gateway").Placeholder("e.g. 192.0.2.1").Value(&f.gw).
+					Validate(orCurrent(&f.gw, f.fieldCheck("network.ipv4.gateway", &f.gw, func(s string) error { _, err := parseAddr(s); return err }))),
+				huh.NewInput().Title("DNS servers").Description("Separated by spaces; empty to use none.").Placeholder("e.g. 192.0.2.53").Value(&f.dns).
+					Validate(orCurrent(&f.dns, f.fieldCheck("network.dns", &f.dns, func(s string) error { _, err := parseAddrs(s); return err }))),
+			)
+		}},
+		{build: func() *huh.Group {
+			return huh.NewGroup(
+				huh.NewSelect[installer.IPv6Mode]().Title("IPv6 address of the host").Options(
+					huh.NewOption("auto     router advertisements (SLAAC), the default", installer.IPv6RA),
+					huh.NewOption("dhcpv6   from a DHCPv6 server", installer.IPv6DHCPv6),
+					huh.NewOption("static   typed here", installer.IPv6Static),
+					huh.NewOption("off      no IPv6", installer.IPv6Off),
+				).Value(&f.ipv6),
+				huh.NewInput().Title("DNS search domains").Description("Names tried after short host names, e.g. example.org; separated by spaces; empty for none.").
+					Value(&f.search).Validate(orCurrent(&f.search, f.fieldCheck("network.search", &f.search, func(string) error { return nil }))),
+				huh.NewInput().Title("NTP servers").Description("The clock follows them; empty: those DHCP gives, else the NixOS pool.").
+					Value(&f.ntp).Validate(orCurrent(&f.ntp, f.fieldCheck("network.ntp", &f.ntp, func(string) error { return nil }))),
+			)
+		}},
+		{show: func() bool { return f.ipv6 == installer.IPv6Static }, build: func() *huh.Group {
+			return huh.NewGroup(
+				huh.NewInput().Title("IPv6 address/prefix").Placeholder("e.g. 2001:db8::10/64").Value(&f.addr6).
+					Validate(orCurrent(&f.addr6, f.fieldCheck("network.ipv6.address", &f.addr6, func(s string) error { _, err := parsePrefix6(s); return err }))),
+				huh.NewInput().Title("IPv6 gateway").Description("Empty to take it from router advertisements.").Placeholder("e.g. fe80::1").Value(&f.gw6).
+					Validate(orCurrent(&f.gw6, f.fieldCheck("network.ipv6.gateway", &f.gw6, func(s string) error { _, err := parseAddr(s); return err }))),
 			)
 		}},
 	}
 }
 
+func parseMTU(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1280 || v > 9216 {
+		return 0, fmt.Errorf("%q is not an MTU (1280-9216, or empty for 1500)", s)
+	}
+	return v, nil
+}
+
+func parsePrefix6(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(strings.TrimSpace(s))
+	if err != nil || !p.Addr().Is6() || p.Addr().Is4In6() {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IPv6 address with prefix length (e.g. 2001:db8::10/64)", s)
+	}
+	return p, nil
+}
+
 // fieldCheck validates one field: its own syntax, then the installer's validation of the
-// whole network with the value in place, keeping the problems of that field.
-func (f *networkForm) fieldCheck(field string, parse func(string) error) func(string) error {
+// whole network with the value just typed in place (huh's accessible prompts validate
+// before they store it), keeping the problems of that field.
+func (f *networkForm) fieldCheck(field string, v *string, parse func(string) error) func(string) error {
 	return func(s string) error {
 		if err := parse(s); err != nil {
 			return err
 		}
-		saved := f.st.a.Network
-		defer func() { f.st.a.Network = saved }()
+		saved, old := f.st.a.Network, *v
+		defer func() { f.st.a.Network, *v = saved, old }()
+		*v = s
 		f.write()
 		// The field's first problem, if any.
 		if errs := sectionProblems(f.st, field); len(errs) > 0 {
 			var fe *installer.FieldError
 			if errors.As(errs[0], &fe) {
-				return fe.Err
+				return errors.New(inWords(fe.Err.Error(), f.labels()))
 			}
 			return errs[0]
 		}
@@ -246,6 +372,7 @@ func parseAddrs(s string) ([]netip.Addr, error) {
 func (f *networkForm) write() []error {
 	n := &f.st.a.Network
 	var errs []error
+	n.Bridge = strings.TrimSpace(f.bridge)
 	n.Uplinks = nil
 	switch f.uplink {
 	case "":
@@ -257,6 +384,13 @@ func (f *networkForm) write() []error {
 		}
 		b.Members = append([]string{}, f.members...)
 		b.Mode = f.mode
+		// The defaults (bond0, slow) stay unset unless the answers wrote them.
+		if name := strings.TrimSpace(f.bondName); name != "bond0" || b.Name != "" {
+			b.Name = name
+		}
+		if f.lacp != "slow" || b.LACPRate != "" {
+			b.LACPRate = f.lacp
+		}
 		if b.Mode != "802.3ad" {
 			b.LACPRate = ""
 		}
@@ -271,24 +405,45 @@ func (f *networkForm) write() []error {
 		if p, err := parsePrefix(f.addr); err == nil {
 			n.IPv4.Address = p
 		} else {
-			errs = append(errs, fmt.Errorf("network.ipv4.address: %w", err))
+			errs = append(errs, bad("network.ipv4.address", err))
 		}
 		if a, err := parseAddr(f.gw); err == nil {
 			n.IPv4.Gateway = a
 		} else {
-			errs = append(errs, fmt.Errorf("network.ipv4.gateway: %w", err))
+			errs = append(errs, bad("network.ipv4.gateway", err))
 		}
 		if d, err := parseAddrs(f.dns); err == nil {
 			n.DNS = d
 		} else {
-			errs = append(errs, fmt.Errorf("network.dns: %w", err))
+			errs = append(errs, bad("network.dns", err))
 		}
 	}
 	if v, err := parseVLAN(f.vlan); err == nil {
 		n.VLAN = v
 	} else {
-		errs = append(errs, fmt.Errorf("network.vlan: %w", err))
+		errs = append(errs, bad("network.vlan", err))
 	}
+	if v, err := parseMTU(f.mtu); err == nil {
+		n.MTU = v
+	} else {
+		errs = append(errs, bad("network.mtu", err))
+	}
+	n.IPv6.Mode = f.ipv6
+	n.IPv6.Address, n.IPv6.Gateway = netip.Prefix{}, netip.Addr{}
+	if f.ipv6 == installer.IPv6Static {
+		if p, err := parsePrefix6(f.addr6); err == nil {
+			n.IPv6.Address = p
+		} else if strings.TrimSpace(f.addr6) != "" {
+			errs = append(errs, bad("network.ipv6.address", err))
+		}
+		if a, err := parseAddr(f.gw6); err == nil {
+			n.IPv6.Gateway = a
+		} else {
+			errs = append(errs, bad("network.ipv6.gateway", err))
+		}
+	}
+	n.Search = splitList(f.search)
+	n.NTP = splitList(f.ntp)
 	return errs
 }
 

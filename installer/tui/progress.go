@@ -70,6 +70,9 @@ func (p *progress) ShortHelp() []key.Binding {
 	if p.err != nil {
 		return []key.Binding{k.Retry, k.Shell, k.Log, k.Leave}
 	}
+	if p.finished {
+		return []key.Binding{k.Next, k.Log}
+	}
 	return []key.Binding{k.Log}
 }
 
@@ -165,6 +168,10 @@ func (p *progress) Update(msg tea.Msg) (screen, tea.Cmd) {
 		p.st.installErr = msg.err
 		if msg.err == nil {
 			p.st.result = msg.res
+			if p.st.opts.DryRun {
+				// A dry run takes a moment: stay, so that its steps can be read.
+				return p, nil
+			}
 			return p, next
 		}
 		p.logLines(strings.Split(msg.err.Error(), "\n"))
@@ -174,6 +181,8 @@ func (p *progress) Update(msg tea.Msg) (screen, tea.Cmd) {
 		switch {
 		case key.Matches(msg, k.Log):
 			p.showLog = !p.showLog
+		case p.finished && p.err == nil && key.Matches(msg, k.Next):
+			return p, next
 		case p.err != nil && key.Matches(msg, k.Retry):
 			return p, p.start(true)
 		case p.err != nil && key.Matches(msg, k.Shell):
@@ -242,8 +251,11 @@ func (p *progress) View() string {
 	for _, r := range p.visibleRows(stepRows) {
 		b.WriteString(p.rowView(r) + "\n")
 	}
+	if p.finished && p.err == nil {
+		b.WriteString(s.OK.Render("Every step ran.") + " Press enter for the result.\n")
+	}
 	if p.err != nil {
-		b.WriteString(s.Error.Render("The install stopped. What was done is kept.") + " r retries the step")
+		b.WriteString(s.Error.Render("The install stopped; what was done is kept.") + " r retries the step")
 		if p.hint {
 			b.WriteString("\n" + wrapText("A shell is on the next console (Alt+F2, or tty2 on a serial line: log in as root). The log is "+installer.WorkDir+"/install.log. After a fix, press r here, or later run: xennix install --answers "+installer.WorkDir+"/answers.yaml --resume", p.w))
 		}
@@ -251,7 +263,12 @@ func (p *progress) View() string {
 	}
 	if logRows > 0 {
 		b.WriteString(s.Muted.Render("--- log ---") + "\n")
-		tail := p.log
+		// The last lines that fit, each wrapped at the width rather than cut.
+		var tail []string
+		for i := len(p.log) - 1; i >= 0 && len(tail) < logRows; i-- {
+			w := strings.Split(ansi.Wrap(p.log[i], max(p.w, 10), ""), "\n")
+			tail = append(w, tail...)
+		}
 		if len(tail) > logRows {
 			tail = tail[len(tail)-logRows:]
 		}

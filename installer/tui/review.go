@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/xennix/xennix/installer"
 )
@@ -36,6 +37,8 @@ type review struct {
 
 func newReview(st *state) *review {
 	r := &review{st: st, w: 80, h: 21, vp: viewport.New(), input: textinput.New()}
+	// Long lines (a by-id path, a Nix line, a command) wrap instead of being cut.
+	r.vp.SoftWrap = true
 	r.input.Prompt = "> "
 	r.input.CharLimit = 64
 	return r
@@ -92,10 +95,10 @@ func (r *review) refresh() {
 	case paneFiles:
 		files := r.st.plan.Files()
 		if len(files) > 0 {
-			r.vp.SetContent(string(files[r.file].Data))
+			r.vp.SetContent(wrapCode(string(files[r.file].Data), r.w))
 		}
 	case paneCommands:
-		r.vp.SetContent(r.st.plan.Transcript())
+		r.vp.SetContent(wrapCode(r.st.plan.Transcript(), r.w))
 	}
 }
 
@@ -210,7 +213,7 @@ func (r *review) View() string {
 			head += fmt.Sprintf("  %d/%d %s", r.file+1, len(files), f.Path)
 		}
 	}
-	return head + "\n" + r.vp.View() + "\n" + s.Muted.Render(fmt.Sprintf("%3.0f%%  press c when ready to confirm the disks", r.vp.ScrollPercent()*100))
+	return head + "\n" + r.vp.View() + "\n" + s.Muted.Render(fmt.Sprintf("%3.0f%%  %s/pgdn scroll; press c when ready to confirm the disks", r.vp.ScrollPercent()*100, r.st.keys.Down.Help().Key))
 }
 
 func (r *review) confirmView() string {
@@ -244,7 +247,7 @@ func (r *review) summary() string {
 	s := st.styles
 	var b strings.Builder
 	line := func(label, text string) {
-		fmt.Fprintf(&b, "%s %s\n", s.Label.Render(fmt.Sprintf("%-12s", label)), text)
+		b.WriteString(hang(s.Label.Render(fmt.Sprintf("%-12s", label))+" ", text, r.w) + "\n")
 	}
 	b.WriteString(wrapText(st.plan.Summary, r.w) + "\n\n")
 	var disks []string
@@ -264,7 +267,14 @@ func (r *review) summary() string {
 	if a.Storage.Mirror {
 		mirror = " mirror"
 	}
-	line("Storage", fmt.Sprintf("%s%s, %s, %s, guests: %s", a.Storage.Preset, mirror, enc, swap, a.GuestKind()))
+	guests := string(a.GuestKind())
+	if a.GuestKind() == installer.GuestDirectory {
+		guests += " " + cmpOr(a.Storage.Guests.Path, defaultGuestPath)
+		if a.Storage.Guests.Size != 0 {
+			guests += " (" + a.Storage.Guests.Size.String() + " volume)"
+		}
+	}
+	line("Storage", fmt.Sprintf("%s%s, %s, %s, guests: %s", a.Storage.Preset, mirror, enc, swap, guests))
 	imp := string(a.Impermanence.Preset)
 	if extra := append(append([]string{}, a.Impermanence.Directories...), a.Impermanence.Files...); len(extra) > 0 {
 		imp += ", also keeps " + strings.Join(extra, " ")
@@ -293,13 +303,50 @@ func (r *review) summary() string {
 		}
 		ip += ", DNS " + strings.Join(d, " ")
 	}
+	ip6 := map[installer.IPv6Mode]string{installer.IPv6RA: "IPv6 auto", installer.IPv6DHCPv6: "IPv6 dhcpv6", installer.IPv6Off: "no IPv6", "": "IPv6 auto"}[n.IPv6.Mode]
+	if n.IPv6.Mode == installer.IPv6Static {
+		ip6 = "IPv6 " + n.IPv6.Address.String()
+		if n.IPv6.Gateway.IsValid() {
+			ip6 += " via " + n.IPv6.Gateway.String()
+		}
+	}
+	ip += "; " + ip6
+	if n.MTU != 0 {
+		ip += fmt.Sprintf("; MTU %d", n.MTU)
+	}
+	if len(n.Search) > 0 {
+		ip += "; search " + strings.Join(n.Search, " ")
+	}
+	if len(n.NTP) > 0 {
+		ip += "; NTP " + strings.Join(n.NTP, " ")
+	}
+	if n.Bond != nil && n.Bond.Name != "" {
+		up = n.Bond.Name + ": " + up
+	}
 	line("Network", fmt.Sprintf("bridge %s over %s; %s", bridgeName(a), up, ip))
 	pt := "no passthrough"
 	if len(a.Xen.Passthrough) > 0 {
 		pt = "passthrough " + strings.Join(a.Xen.Passthrough, " ")
 	}
+	if a.Boot.SerialConsole != "" {
+		pt += "; serial console " + a.Boot.SerialConsole
+	}
 	line("Xen", fmt.Sprintf("dom0 %s, %d vCPUs; %s", a.Dom0Memory(&st.r), a.Dom0VCPUs(&st.r), pt))
-	line("Host", fmt.Sprintf("%s, %s, keymap %s", a.Host.Hostname, a.Host.Timezone, a.Host.Keymap))
+	name := a.Host.Hostname
+	if a.Host.Domain != "" {
+		name += "." + a.Host.Domain
+	}
+	line("Host", fmt.Sprintf("%s, %s, keymap %s, locale %s", name, a.Host.Timezone, a.Host.Keymap, a.Host.Locale))
+	ssh := "SSH off"
+	if a.SSHEnabled() {
+		ssh = "SSH on, root login " + string(a.SSH.RootLogin)
+		if a.SSH.PasswordAuth {
+			ssh += ", password logins allowed"
+		} else {
+			ssh += ", keys only"
+		}
+	}
+	line("SSH", ssh)
 	line("Root", loginWords(a.Users.Root))
 	admin := "none"
 	if a.Users.Admin.Name != "" {
@@ -326,4 +373,38 @@ func loginWords(acc installer.Account) string {
 	}
 	w = append(w, fmt.Sprintf("%d SSH key(s)", len(acc.SSHKeys)))
 	return strings.Join(w, ", ")
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// wrapCode wraps the long lines of a file or transcript at word boundaries where it can (a
+// long path breaks where it must), the continuation indented by two spaces.
+func wrapCode(s string, w int) string { return wrapLines(s, w, false) }
+
+// wrapDiff wraps a unified diff the same way, each continuation keeping its line's +, -
+// or space in front, so that a wrapped removed line still reads as removed.
+func wrapDiff(s string, w int) string { return wrapLines(s, w, true) }
+
+func wrapLines(s string, w int, diff bool) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if ansi.StringWidth(l) <= w {
+			continue
+		}
+		parts := strings.Split(ansi.Wrap(l, max(w-2, 10), ""), "\n")
+		lead := "  "
+		if diff && (l[0] == '+' || l[0] == '-') && !strings.HasPrefix(l, "+++") && !strings.HasPrefix(l, "---") {
+			lead = l[:1] + " "
+		}
+		for j := 1; j < len(parts); j++ {
+			parts[j] = lead + parts[j]
+		}
+		lines[i] = strings.Join(parts, "\n")
+	}
+	return strings.Join(lines, "\n")
 }

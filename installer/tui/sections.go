@@ -95,3 +95,12 @@ func sectionValue(a installer.Answers, s installer.Section) any {
 func inSection(field, prefix string) bool {
 	return field == prefix || strings.HasPrefix(field, prefix+".") || strings.HasPrefix(field, prefix+"[")
 }
+
+// fileSet reports whether a partial answers file gave a value (it differs from the
+// defaults) in a section it does not list in interactive:: the question is then not asked.
+func (st *state) fileSet(section installer.Section, get func(installer.Answers) any) bool {
+	if st.setup || asked(st.opts.Base, section) {
+		return false // xennix-setup asks everything it can change
+	}
+	return !reflect.DeepEqual(get(st.opts.Base), get(installer.Defaults(&st.r)))
+}

@@ -77,10 +77,12 @@ type setupApp struct {
 func newSetupApp(ctx context.Context, o SetupOptions) *setupApp {
 	m := newApp(ctx, Options{Report: o.Report, Base: o.Answers, Input: o.Input, Output: o.Output, Getenv: o.Getenv, ProgramOptions: o.ProgramOptions})
 	rev := &setupReview{st: m.st, o: o, w: 80, h: 21, vp: viewport.New()}
+	rev.vp.SoftWrap = true // a diff line or the rebuild's output wraps instead of being cut
 	m.screens[scrWelcome] = &setupHost{st: m.st, w: 80, h: 21}
 	m.screens[scrReview] = rev
 	m.order = setupOrder
 	m.cur = 0
+	m.st.setup = true
 	m.resize(m.w, m.h)
 	return &setupApp{app: m, rev: rev}
 }
@@ -91,7 +93,7 @@ func (m *setupApp) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case m.rev.applying:
 			// While Apply runs the rebuild is not interrupted from here.
 			return m, nil
-		case m.rev.done:
+		case m.rev.done && !m.asking:
 			// Applied (or failed): leaving says so, not that nothing was changed.
 			m.err = m.rev.applyErr
 			return m, tea.Quit
@@ -155,7 +157,7 @@ func (s *setupHost) View() string {
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Change this XenNix host: "+a.Host.Hostname) + "\n\n")
 	for _, l := range hardwareLines(s.st.r) {
-		fmt.Fprintf(&b, "  %s %s\n", st.Label.Render(fmt.Sprintf("%-9s", l[0])), l[1])
+		b.WriteString(hang("  "+st.Label.Render(fmt.Sprintf("%-9s", l[0]))+" ", l[1], s.w) + "\n")
 	}
 	b.WriteString("\n" + wrapText("Disk layout (not changeable here): "+layoutSummary(a, &s.st.r), s.w) + "\n")
 	b.WriteString("\n" + wrapText("You can change the network, Xen's share of the machine and PCI passthrough, the persisted paths, and the host name and logins. Nothing is written until you apply the changes on the last screen.", s.w) + "\n")
@@ -235,8 +237,12 @@ func (r *setupReview) SetSize(w, h int) {
 	r.vp.SetContent(r.content())
 }
 
-// UsesEsc is true once applying started: there is no going back.
-func (r *setupReview) UsesEsc() bool { return r.applying || r.done }
+// UsesEsc is true while applying and after a successful apply: there is no going back.
+// After a failed apply Esc goes back to the screens, every edit kept, to change them.
+func (r *setupReview) UsesEsc() bool { return r.applying || (r.done && r.applyErr == nil) }
+
+// Leave forgets a failed apply, for another try after changing the answers.
+func (r *setupReview) Leave() { r.done, r.applyErr, r.out = false, nil, "" }
 
 func (r *setupReview) canApply() bool {
 	return r.diffErr == nil && strings.TrimSpace(r.diff) != "" && !r.applying && !r.done
@@ -247,6 +253,8 @@ func (r *setupReview) ShortHelp() []key.Binding {
 	switch {
 	case r.applying:
 		return nil
+	case r.done && r.applyErr != nil:
+		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "exit")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to change them"))}
 	case r.done:
 		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "exit"))}
 	case r.canApply():
@@ -308,16 +316,16 @@ func (r *setupReview) content() string {
 		b.WriteString("Nothing to change: the answers are those of the host.\nPress Esc to go back, or ctrl+c to leave.\n")
 		return b.String()
 	}
-	b.WriteString(strings.TrimRight(r.diff, "\n") + "\n")
+	b.WriteString(wrapDiff(strings.TrimRight(r.diff, "\n"), r.w) + "\n")
 	switch {
 	case r.applying:
 		b.WriteString("\n" + s.Warn.Render("Applying: writing the files and rebuilding...") + "\n")
 	case r.done && r.applyErr != nil:
-		b.WriteString("\n" + s.Error.Render("Apply failed: "+r.applyErr.Error()) + "\n")
+		b.WriteString("\n" + s.Error.Render(wrapText("Apply failed: "+r.applyErr.Error(), r.w)) + "\n")
 		if r.out != "" {
 			b.WriteString(strings.TrimRight(r.out, "\n") + "\n")
 		}
-		b.WriteString("Press enter to exit.\n")
+		b.WriteString("Press Esc to go back and change the answers (nothing is lost), or enter to exit.\n")
 	case r.done:
 		b.WriteString("\n" + s.Title.Render("Applied.") + "\n")
 		if r.out != "" {
@@ -334,6 +342,8 @@ func (r *setupReview) View() string {
 	switch {
 	case r.applying:
 		foot = "applying..."
+	case r.done && r.applyErr != nil:
+		foot = "esc: back to the answers; enter: exit"
 	case r.done:
 		foot = "press enter to exit"
 	case !r.canApply():

@@ -3,10 +3,12 @@ package tui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -67,19 +69,23 @@ func TestSetupFlow(t *testing.T) {
 			return "wrote /etc/nixos/xennix/settings.nix\nran nixos-rebuild boot", nil
 		},
 	}
-	tm := newTermModel(t, newSetupApp(context.Background(), o), 80, 24)
+	tm := newTermModel(t, newSettler(newSetupApp(context.Background(), o)), 80, 24)
 	script := flat(
 		[]act{wait("not changeable"), press("enter")},
-		[]act{wait("Uplink"), press("enter")},
+		[]act{wait("Uplink"), press("enter", "enter")},
 		[]act{wait("members"), press("enter", "enter")},
-		[]act{wait("VLAN"), press("enter", "enter")},
+		[]act{wait("LACP rate"), press("enter", "enter")},
+		[]act{wait("VLAN"), press("enter", "enter", "enter")},
 		[]act{wait("Gateway"), press("enter", "enter", "enter")},
-		flat([]act{wait("vCPUs")}, replace("6GiB"), []act{press("enter", "enter")}),
+		[]act{wait("IPv6"), press("enter", "enter", "enter")},
+		flat([]act{wait("vCPUs")}, replace("6GiB"), []act{press("enter", "enter", "enter")}),
 		[]act{wait("PCI"), press("enter")},
 		[]act{wait("Resetting"), press("enter")},
+		[]act{wait("Domain"), press("enter", "enter")},
 		[]act{wait("keymap"), press("enter", "enter", "enter")},
-		[]act{wait("Root's"), press("enter", "enter", "enter")},
+		[]act{wait("Root's"), press("enter", "enter", "enter", "enter")},
 		[]act{wait("Admin's"), press("enter", "enter", "enter", "enter")},
+		[]act{wait("Run the SSH server"), press("enter", "enter", "enter")},
 		[]act{wait("+  dom0Memory = \"6GiB\""), press("a")},
 		[]act{wait("Applied."), press("enter")},
 	)
@@ -95,7 +101,7 @@ func TestSetupFlow(t *testing.T) {
 			tm.Send(keyMsg(k))
 		}
 	}
-	final, ok := tm.FinalModel(t, 60*time.Second).(*setupApp)
+	final, ok := tm.FinalModel(t, 60*time.Second).(*settler).inner.(*setupApp)
 	if !ok {
 		t.Fatal("the final model is not the setup app")
 	}
@@ -140,13 +146,62 @@ func TestSetupQuit(t *testing.T) {
 			t.Error("Apply called after quitting")
 			return "", nil
 		}}
-	tm := newTermModel(t, newSetupApp(context.Background(), o), 80, 24)
+	tm := newTermModel(t, newSettler(newSetupApp(context.Background(), o)), 80, 24)
 	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("not changeable")) }, 30*time.Second)
 	tm.Send(keyMsg("ctrl+c"))
 	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("Nothing has been changed")) }, 30*time.Second)
 	tm.Send(keyMsg("y"))
-	final := tm.FinalModel(t, 60*time.Second).(*setupApp)
+	final := tm.FinalModel(t, 60*time.Second).(*settler).inner.(*setupApp)
 	if final.err != ErrQuit {
 		t.Fatalf("err = %v, want ErrQuit", final.err)
+	}
+}
+
+// TestSetupFailedApplyGoesBack fails the apply: Esc goes back to the screens with the edit
+// kept, and coming back to the review offers the apply again.
+func TestSetupFailedApplyGoesBack(t *testing.T) {
+	r, start := setupFixture(t)
+	applied := 0
+	o := SetupOptions{Report: r, Answers: start, Getenv: noColour, Diff: fakeDiff(start, &r),
+		Apply: func(context.Context, installer.Answers) (string, error) {
+			applied++
+			return "error: attribute 'xen' missing", errors.New("the rebuild failed, the previous files are back in place")
+		}}
+	d, s := newSetupDriver(t, o)
+	s.st.a.Xen.Dom0Memory = 6 * installer.GiB
+	s.cur = len(s.order) - 1
+	d.run(s.active().Enter())
+	d.keys("a")
+	v := ansi.Strip(s.render())
+	if applied != 1 || !strings.Contains(v, "Apply failed") || !strings.Contains(v, "esc") {
+		t.Fatalf("after a failed apply (%d calls) the review shows:\n%s", applied, v)
+	}
+	d.keys("esc")
+	d.expect(scrHost)
+	if got := s.st.a.Xen.Dom0Memory; got != 6*installer.GiB {
+		t.Errorf("after Esc dom0 memory = %s, want the edit 6GiB kept", got)
+	}
+	s.cur = len(s.order) - 1
+	d.run(s.active().Enter())
+	if v := ansi.Strip(s.render()); !strings.Contains(v, "press a to apply") {
+		t.Errorf("back on the review, apply is not offered again:\n%s", v)
+	}
+}
+
+// TestQuitPrompt: Enter at the quit prompt answers no; Ctrl+C twice quits.
+func TestQuitPrompt(t *testing.T) {
+	r, start := setupFixture(t)
+	d, s := newSetupDriver(t, SetupOptions{Report: r, Answers: start, Getenv: noColour, Diff: fakeDiff(start, &r)})
+	d.keys("ctrl+c")
+	if !s.asking {
+		t.Fatal("ctrl+c did not ask")
+	}
+	d.keys("enter")
+	if s.asking || d.quit {
+		t.Fatalf("enter at the prompt: asking %v, quit %v; want the prompt closed", s.asking, d.quit)
+	}
+	d.keys("ctrl+c", "ctrl+c")
+	if !d.quit || !errors.Is(s.err, ErrQuit) {
+		t.Errorf("ctrl+c twice: quit %v, err %v; want quit with ErrQuit", d.quit, s.err)
 	}
 }

@@ -20,7 +20,12 @@ type storageForm struct {
 	swap         string
 	guests       installer.GuestKind
 	guestsFor    installer.Preset // the preset guests was chosen for
+	guestPath    string
+	guestSize    string
 }
+
+// defaultGuestPath is where guest images go unless told (assets/nixos: xennix.storage).
+const defaultGuestPath = "/var/lib/xen/images"
 
 var presetWords = map[installer.Preset]string{
 	installer.PresetExt4:      "one ext4 root; guest images in a directory",
@@ -52,10 +57,17 @@ func presetFits(st *state) []presetFit {
 		c.Storage.Preset = p
 		c.Storage.Guests = installer.GuestStorage{}
 		c.Storage.RootSize, c.Storage.TmpfsSize = 0, 0
+		// The swap is asked after the layout, and refused there when it does not fit: a
+		// swap too large must not hide every layout.
+		c.Storage.Swap = 0
 		c.Impermanence = installer.Impermanence{Preset: fittingImpermanence(p)}
 		why := ""
 		for _, pr := range installer.Problems(c.Validate(&st.r)) {
-			if inSection(pr.Field, "storage") || pr.Field == "disks" || inSection(pr.Field, "impermanence") {
+			if pr.Field == "storage.mirror" && p == installer.PresetTmpfsRoot && c.Storage.Mirror {
+				why = "it cannot mirror two disks"
+				break
+			}
+			if inSection(pr.Field, "storage") || inSection(pr.Field, "disks") || inSection(pr.Field, "impermanence") {
 				why = pr.Err.Error()
 				break
 			}
@@ -91,31 +103,130 @@ func (f *storageForm) load() {
 	f.swap = s.Swap.String()
 	f.guests = f.st.a.GuestKind()
 	f.guestsFor = f.preset
+	f.guestPath = s.Guests.Path
+	if f.guestPath == "" {
+		f.guestPath = defaultGuestPath
+	}
+	f.guestSize = ""
+	if s.Guests.Size != 0 {
+		f.guestSize = s.Guests.Size.String()
+	}
+}
+
+// checkGuests validates the guest directory and its size by the installer's rules.
+func (f *storageForm) checkGuests(path, size string) error {
+	c := f.st.a
+	c.Storage.Preset, c.Storage.Guests.Kind = f.preset, f.guests
+	c.Storage.Guests.Path = strings.TrimSpace(path)
+	z, err := optionalSize(size)
+	if err != nil {
+		return err
+	}
+	c.Storage.Guests.Size = z
+	for _, p := range installer.Problems(c.Validate(&f.st.r)) {
+		if inSection(p.Field, "storage.guests") {
+			return p.Err
+		}
+	}
+	return nil
 }
 
 func (f *storageForm) intro() string {
-	var not []string
+	// Presets refused for the same reason are named together, the reason once.
+	var reasons []string
+	byReason := map[string][]string{}
 	for _, x := range presetFits(f.st) {
 		if x.why != "" {
-			not = append(not, fmt.Sprintf("%s (%s)", x.p, x.why))
+			if _, ok := byReason[x.why]; !ok {
+				reasons = append(reasons, x.why)
+			}
+			byReason[x.why] = append(byReason[x.why], string(x.p))
 		}
 	}
-	if len(not) == 0 {
+	if len(reasons) == 0 {
 		return ""
 	}
-	return f.st.styles.Muted.Render(wrapText("Not offered on these disks: "+strings.Join(not, "; "), 78))
+	var not []string
+	for _, r := range reasons {
+		not = append(not, fmt.Sprintf("%s (%s)", strings.Join(byReason[r], ", "), r))
+	}
+	return f.st.styles.Muted.Render(wrapText("Not offered on these disks: "+strings.Join(not, "; "), f.st.width()))
 }
 
 func (f *storageForm) live() string { return "" }
 
+func (f *storageForm) labels() map[string]string {
+	return map[string]string{
+		"storage": "Storage layout", "disks": "Disks", "storage.swap": "Swap",
+		"storage.encryption": "Encryption passphrase", "storage.guests": "Guest disks",
+		"storage.guests.path": "Guest image directory", "storage.guests.size": "Size of its volume",
+		"impermanence": "Storage layout",
+	}
+}
+
+// offered are the presets that fit the disks and firmware.
+func (f *storageForm) offered() []installer.Preset {
+	var out []installer.Preset
+	for _, x := range presetFits(f.st) {
+		if x.why == "" {
+			out = append(out, x.p)
+		}
+	}
+	return out
+}
+
+// checkSwap refuses a swap that is not a size, is too small, or does not fit on the disks
+// with the layout chosen: there, not at the review.
+func (f *storageForm) checkSwap(s string) error {
+	z, err := parseSize(s, installer.GiB)
+	if err != nil {
+		return err
+	}
+	if z != 0 && z < 64*installer.MiB {
+		return errors.New("at least 64MiB, or 0 for none")
+	}
+	fits := func(z installer.Size) (string, bool) {
+		c := f.st.a
+		c.Storage.Preset, c.Storage.Swap = f.preset, z
+		for _, p := range installer.Problems(c.Validate(&f.st.r)) {
+			if inSection(p.Field, "disks") {
+				return p.Err.Error(), false
+			}
+		}
+		return "", true
+	}
+	if _, ok := fits(z); ok {
+		return nil
+	}
+	if _, ok := fits(0); !ok {
+		return nil // the disks are refused without any swap: the layout's problem, not this field's
+	}
+	// The largest swap that fits, in whole GiB.
+	lo, hi := installer.Size(0), z/installer.GiB
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if _, ok := fits(mid * installer.GiB); ok {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	if lo == 0 {
+		return fmt.Errorf("%s does not fit on the picked disks with the %s layout: use 0 (no swap)", z, f.preset)
+	}
+	return fmt.Errorf("%s does not fit on the picked disks with the %s layout: at most %s", z, f.preset, lo*installer.GiB)
+}
+
 func (f *storageForm) pages() []page {
 	return []page{
-		{build: func() *huh.Group {
+		{show: func() bool { return len(f.offered()) == 0 }, build: func() *huh.Group {
+			return huh.NewGroup(huh.NewNote().Title("No storage layout fits the picked disks").
+				Description("Press Esc to go back to the disks and pick others.").Next(false))
+		}},
+		{show: func() bool { return len(f.offered()) > 0 }, build: func() *huh.Group {
 			var opts []huh.Option[installer.Preset]
-			for _, x := range presetFits(f.st) {
-				if x.why == "" {
-					opts = append(opts, huh.NewOption(fmt.Sprintf("%-10s %s", x.p, presetWords[x.p]), x.p))
-				}
+			for _, p := range f.offered() {
+				opts = append(opts, huh.NewOption(fmt.Sprintf("%-10s %s", p, presetWords[p]), p))
 			}
 			desc := "Layout of the picked disk."
 			if f.st.a.Storage.Mirror {
@@ -146,7 +257,7 @@ func (f *storageForm) pages() []page {
 				}))),
 			)
 		}},
-		{build: func() *huh.Group {
+		{show: func() bool { return len(f.offered()) > 0 }, build: func() *huh.Group {
 			var opts []huh.Option[installer.GuestKind]
 			for _, g := range guestKindsFor(f.preset) {
 				opts = append(opts, huh.NewOption(fmt.Sprintf("%-10s %s", g, guestWords[g]), g))
@@ -156,19 +267,20 @@ func (f *storageForm) pages() []page {
 				f.guests, f.guestsFor = autoGuestKind(f.preset), f.preset
 			}
 			return huh.NewGroup(
-				huh.NewInput().Title("Swap").Description("A size such as 8GiB, or 0 for none.").Value(&f.swap).
-					Validate(orCurrent(&f.swap, func(s string) error {
-						z, err := installer.ParseSize(s)
-						if err != nil {
-							return err
-						}
-						if z != 0 && z < 64*installer.MiB {
-							return errors.New("at least 64MiB, or 0 for none")
-						}
-						return nil
-					})),
+				huh.NewInput().Title("Swap").Description("A size: 8 (GiB), 8G or 512M; 0 for none.").Value(&f.swap).
+					Validate(orCurrent(&f.swap, f.checkSwap)),
 				huh.NewSelect[installer.GuestKind]().Title("Guest disks").Options(opts...).Value(&f.guests),
 			)
+		}},
+		{show: func() bool { return len(f.offered()) > 0 && f.guests == installer.GuestDirectory }, build: func() *huh.Group {
+			fields := []huh.Field{huh.NewInput().Title("Guest image directory").Description("Default " + defaultGuestPath + ".").
+				Value(&f.guestPath).Validate(orCurrent(&f.guestPath, func(s string) error { return f.checkGuests(s, "") }))}
+			if f.preset == installer.PresetLVM {
+				fields = append(fields, huh.NewInput().Title("Size of its volume").
+					Description("A logical volume of its own, e.g. 500 (GiB) or 2T; empty to keep the images in the root volume.").
+					Value(&f.guestSize).Validate(orCurrent(&f.guestSize, func(s string) error { return f.checkGuests(f.guestPath, s) })))
+			}
+			return huh.NewGroup(fields...)
 		}},
 	}
 }
@@ -236,18 +348,34 @@ func (f *storageForm) apply() error {
 		f.st.passphrase = f.pass1
 	}
 	var errs []error
-	if z, err := installer.ParseSize(f.swap); err == nil {
+	if len(f.offered()) == 0 {
+		errs = append(errs, errors.New("no storage layout fits the picked disks: go back and pick others"))
+	}
+	if z, err := parseSize(f.swap, installer.GiB); err == nil {
 		s.Swap = z
+		if err := f.checkSwap(f.swap); err != nil {
+			errs = append(errs, bad("storage.swap", err))
+		}
 	} else {
-		errs = append(errs, fmt.Errorf("storage.swap: %w", err))
+		errs = append(errs, bad("storage.swap", err))
 	}
 	// The kind the preset picks by itself stays unset, as in an answers file.
 	s.Guests.Kind = f.guests
 	if f.guests == autoGuestKind(f.preset) {
 		s.Guests.Kind = ""
 	}
-	if s.Guests.Kind != installer.GuestDirectory && autoGuestKind(f.preset) != installer.GuestDirectory {
-		s.Guests.Path, s.Guests.Size = "", 0
+	s.Guests.Path, s.Guests.Size = "", 0
+	if f.guests == installer.GuestDirectory {
+		if p := strings.TrimSpace(f.guestPath); p != defaultGuestPath {
+			s.Guests.Path = p
+		}
+		if f.preset == installer.PresetLVM {
+			if z, err := optionalSize(f.guestSize); err == nil {
+				s.Guests.Size = z
+			} else {
+				errs = append(errs, bad("storage.guests.size", err))
+			}
+		}
 	}
 	// Impermanence must fit the storage: a change of preset resets it.
 	if old != f.preset || fittingImpermanence(f.preset) == installer.ImpermanenceTmpfs {
@@ -260,9 +388,11 @@ func (f *storageForm) apply() error {
 		}
 	}
 	if f.encrypt && (len(f.pass1) < 8 || f.pass1 != f.pass2) {
-		errs = append(errs, errors.New("storage.encryption: the passphrase is shorter than 8 characters or the two differ"))
+		errs = append(errs, bad("storage.encryption", errors.New("shorter than 8 characters, or the two differ")))
 	}
-	errs = append(errs, sectionProblems(f.st, "storage")...)
+	if len(errs) == 0 {
+		errs = append(errs, sectionProblems(f.st, "storage", "disks")...)
+	}
 	return errors.Join(errs...)
 }
 
@@ -279,4 +409,12 @@ func sectionProblems(st *state, prefixes ...string) []error {
 		}
 	}
 	return out
+}
+
+// optionalSize is a size in GiB unless a unit is given, or 0 when nothing was typed.
+func optionalSize(s string) (installer.Size, error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, nil
+	}
+	return parseSize(s, installer.GiB)
 }

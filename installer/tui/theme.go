@@ -71,8 +71,25 @@ func NewStyles(getenv func(string) string) Styles {
 		s.Spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 		s.BarFull, s.BarEmpty = "█", "░"
 	}
-	s.huh = huh.ThemeFunc(func(isDark bool) *huh.Styles { return huhStyles(isDark, noColor, ascii) })
+	s.huh = newCachedTheme(func(isDark bool) *huh.Styles { return huhStyles(isDark, noColor, ascii) })
 	return s
+}
+
+// cachedTheme is a huh theme made once per background: huh asks its theme for the styles
+// of every option it draws, and building them afresh each time made a redraw of the
+// 600-entry time zone list take about 100ms.
+type cachedTheme struct{ dark, light *huh.Styles }
+
+func newCachedTheme(f func(isDark bool) *huh.Styles) cachedTheme {
+	return cachedTheme{dark: f(true), light: f(false)}
+}
+
+// Theme returns the styles for a dark or light background.
+func (t cachedTheme) Theme(isDark bool) *huh.Styles {
+	if isDark {
+		return t.dark
+	}
+	return t.light
 }
 
 // huhStyles is huh's Charm theme, or its colourless base with ASCII markers.
@@ -100,6 +117,17 @@ func huhStyles(isDark, noColor, ascii bool) *huh.Styles {
 		t.Group.Title = t.Focused.Title
 	} else {
 		t = huh.ThemeCharm(isDark)
+	}
+	if ascii || noColor {
+		// Yes/No: the chosen one in brackets, not only in a colour (a vt100 or the Linux
+		// console shows no 256-colour background; a screen reader no attribute at all).
+		for _, f := range []*huh.FieldStyles{&t.Focused, &t.Blurred} {
+			f.FocusedButton = lipgloss.NewStyle().Reverse(true).Bold(true).
+				BorderStyle(lipgloss.Border{Left: "[", Right: "]"}).BorderLeft(true).BorderRight(true).MarginRight(1)
+			f.BlurredButton = lipgloss.NewStyle().
+				BorderStyle(lipgloss.Border{Left: " ", Right: " "}).BorderLeft(true).BorderRight(true).MarginRight(1)
+			f.Next = f.FocusedButton
+		}
 	}
 	if ascii {
 		for _, f := range []*huh.FieldStyles{&t.Focused, &t.Blurred} {

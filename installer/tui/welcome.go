@@ -35,12 +35,12 @@ func (s *welcome) View() string {
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Install XenNix: NixOS as a Xen dom0 on this machine") + "\n\n")
 	for _, l := range hardwareLines(s.st.r) {
-		fmt.Fprintf(&b, "  %s %s\n", st.Label.Render(fmt.Sprintf("%-9s", l[0])), l[1])
+		b.WriteString(hang("  "+st.Label.Render(fmt.Sprintf("%-9s", l[0]))+" ", l[1], s.w) + "\n")
 	}
 	if ws := plainWarnings(s.st.r); len(ws) > 0 {
 		b.WriteString("\n")
 		for _, w := range ws {
-			b.WriteString(st.Warn.Render("  ! ") + w + "\n")
+			b.WriteString(hang(st.Warn.Render("  ! "), w, s.w) + "\n")
 		}
 	}
 	b.WriteString("\n" + wrapText("You will choose the disks, the storage layout, impermanence, the network, Xen's share of the machine, and the host name and logins. Nothing is written to any disk until you confirm the disks by name on the review screen.", s.w) + "\n")
@@ -118,9 +118,15 @@ func orNone(s string) string {
 }
 
 // plainWarnings are the report's warnings and what the hardware means for a Xen host, in
-// plain words.
+// plain words. A scanned report carries hwdetect's own warnings about Secure Boot, the CPU,
+// the IOMMU, memory and virtual machines: those are said once, in its words; a report
+// without warnings (loaded from a file) gets the installer's.
 func plainWarnings(r hwdetect.Report) []string {
 	out := append([]string{}, r.Warnings...)
+	out = append(out, diskWarnings(r)...)
+	if len(r.Warnings) > 0 {
+		return out
+	}
 	if r.Firmware.SecureBoot {
 		out = append(out, "Secure Boot is on: Xen cannot boot with it yet. Turn it off in the firmware setup before installing.")
 	}
@@ -136,14 +142,25 @@ func plainWarnings(r hwdetect.Report) []string {
 	if r.Hypervisor == hwdetect.HypervisorOtherVM || r.Hypervisor == hwdetect.HypervisorXenDomU {
 		out = append(out, "This is a virtual machine: Xen will run nested only if the hypervisor allows it.")
 	}
-	eligible := 0
+	return out
+}
+
+// diskWarnings say when no disk can be installed on, and why each cannot.
+func diskWarnings(r hwdetect.Report) []string {
+	if anyUsable(r.Disks) {
+		return nil
+	}
+	var why []string
 	for _, d := range r.Disks {
-		if !d.InstallerMedium && !d.ReadOnly {
-			eligible++
+		if u := unusable(d); u != "" && !d.InstallerMedium {
+			why = append(why, fmt.Sprintf("%s (%s): %s", d.Name, contents(d), u))
 		}
 	}
-	if eligible == 0 {
-		out = append(out, "No disk to install on was found (the installer medium cannot be one).")
+	if len(why) == 0 {
+		if len(r.Warnings) > 0 {
+			return nil // hwdetect said so
+		}
+		return []string{"No disk to install on was found (the installer medium cannot be one)."}
 	}
-	return out
+	return []string{"No disk can be installed on: " + strings.Join(why, "; ") + "."}
 }

@@ -15,10 +15,11 @@ import (
 // xenForm asks for dom0's memory and vCPUs (defaults from the machine's size, with why)
 // and the PCI devices to reserve for passthrough.
 type xenForm struct {
-	st    *state
-	mem   string
-	vcpus string
-	pass  []string
+	st     *state
+	mem    string
+	vcpus  string
+	pass   []string
+	serial string
 }
 
 // autoXen is the answers' xen section left to the machine: what dom0 would get.
@@ -32,13 +33,33 @@ func (f *xenForm) load() {
 	f.mem = f.st.a.Dom0Memory(&f.st.r).String()
 	f.vcpus = strconv.Itoa(f.st.a.Dom0VCPUs(&f.st.r))
 	f.pass = append([]string{}, f.st.a.Xen.Passthrough...)
+	f.serial = f.st.a.Boot.SerialConsole
+}
+
+// checkSerial validates a serial console by the installer's rules, as typed.
+func (f *xenForm) checkSerial(s string) error {
+	c := f.st.a
+	c.Boot.SerialConsole = strings.TrimSpace(s)
+	for _, p := range installer.Problems(c.Validate(&f.st.r)) {
+		if p.Field == "boot.serial_console" {
+			return p.Err
+		}
+	}
+	return nil
 }
 
 func (f *xenForm) intro() string {
-	return wrapText("dom0 is the Linux that runs Xen's tools and the guests' disk and network I/O; guests get the rest of the machine.", 78)
+	return wrapText("dom0 is the Linux that runs Xen's tools and the guests' disk and network I/O; guests get the rest of the machine.", f.st.width())
 }
 
 func (f *xenForm) live() string { return "" }
+
+func (f *xenForm) labels() map[string]string {
+	return map[string]string{
+		"xen": "Xen", "xen.dom0_memory": "dom0 memory", "xen.dom0_vcpus": "dom0 vCPUs",
+		"xen.passthrough": "PCI devices to reserve for guests", "boot.serial_console": "Serial console",
+	}
+}
 
 // passthroughCandidates are the PCI functions that can be hidden from dom0: not bridges.
 func passthroughCandidates(r hwdetect.Report) []hwdetect.PCIDevice {
@@ -69,7 +90,7 @@ func pciLabel(d hwdetect.PCIDevice) string {
 func (f *xenForm) pages() []page {
 	mem, vcpus := f.auto()
 	total := installer.Size(f.st.r.Memory.TotalBytes)
-	memWhy := fmt.Sprintf("Default %s: 1GiB plus 1/20 of the %s of memory, between 1 and 8GiB.", mem, total.Human())
+	memWhy := fmt.Sprintf("Default %s: 1GiB plus 1/20 of the %s of memory, between 1 and 8GiB. A bare number is MiB.", mem, total.Human())
 	if total == 0 {
 		memWhy = fmt.Sprintf("Default %s: the machine's memory is unknown.", mem)
 	}
@@ -78,7 +99,7 @@ func (f *xenForm) pages() []page {
 		{build: func() *huh.Group {
 			return huh.NewGroup(
 				huh.NewInput().Title("dom0 memory").Description(memWhy).Value(&f.mem).Validate(orCurrent(&f.mem, func(s string) error {
-					z, err := installer.ParseSize(s)
+					z, err := parseSize(s, installer.MiB)
 					if err != nil {
 						return err
 					}
@@ -100,6 +121,9 @@ func (f *xenForm) pages() []page {
 					}
 					return nil
 				})),
+				huh.NewInput().Title("Serial console").
+					Description("Xen's and the kernel's console on a serial line or IPMI SOL, e.g. ttyS0,115200; empty for the screen only.").
+					Value(&f.serial).Validate(f.checkSerial),
 			)
 		}},
 		{build: func() *huh.Group {
@@ -135,13 +159,13 @@ func (f *xenForm) apply() error {
 	mem, vcpus := f.auto()
 	var errs []error
 	// The machine's own defaults stay unset ("auto"), as in an answers file.
-	if z, err := installer.ParseSize(f.mem); err != nil {
-		errs = append(errs, fmt.Errorf("xen.dom0_memory: %w", err))
+	if z, err := parseSize(f.mem, installer.MiB); err != nil {
+		errs = append(errs, bad("xen.dom0_memory", err))
 	} else if z != mem || x.Dom0Memory != 0 {
 		x.Dom0Memory = z
 	}
 	if v, err := strconv.Atoi(strings.TrimSpace(f.vcpus)); err != nil {
-		errs = append(errs, fmt.Errorf("xen.dom0_vcpus: %q is not a number", f.vcpus))
+		errs = append(errs, bad("xen.dom0_vcpus", fmt.Errorf("%q is not a number", f.vcpus)))
 	} else if v != vcpus || x.Dom0VCPUs != 0 {
 		x.Dom0VCPUs = v
 	}
@@ -149,6 +173,7 @@ func (f *xenForm) apply() error {
 	if len(f.pass) > 0 {
 		x.Passthrough = append([]string{}, f.pass...)
 	}
-	errs = append(errs, sectionProblems(f.st, "xen")...)
+	f.st.a.Boot.SerialConsole = strings.TrimSpace(f.serial)
+	errs = append(errs, sectionProblems(f.st, "xen", "boot.serial_console")...)
 	return errors.Join(errs...)
 }
