@@ -35,16 +35,15 @@ const declaredGuest = `{
 
 // moduleUnit is the part of a systemd.services entry guests-eval.nix prints.
 type moduleUnit struct {
-	Description   string            `json:"description"`
-	After         []string          `json:"after"`
-	Requires      []string          `json:"requires"`
-	UnitConfig    map[string]any    `json:"unitConfig"`
-	ServiceConfig map[string]any    `json:"serviceConfig"`
-	PreStart      string            `json:"preStart"`
-	PreStop       string            `json:"preStop"`
-	PostStop      string            `json:"postStop"`
-	Path          []string          `json:"path"`
-	Extra         map[string]string `json:"-"`
+	Description   string         `json:"description"`
+	After         []string       `json:"after"`
+	Requires      []string       `json:"requires"`
+	UnitConfig    map[string]any `json:"unitConfig"`
+	ServiceConfig map[string]any `json:"serviceConfig"`
+	PreStart      string         `json:"preStart"`
+	PreStop       string         `json:"preStop"`
+	PostStop      string         `json:"postStop"`
+	Path          []string       `json:"path"`
 }
 
 // evalDeclaredGuest evaluates declaredGuest with the guests module and returns the cfg's
