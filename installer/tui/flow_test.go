@@ -206,7 +206,7 @@ func play(t *testing.T, tm *termModel, script []act) {
 		switch {
 		case a.wait != "":
 			t.Logf("waiting for %q", a.wait)
-			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(a.wait)) }, 30*time.Second)
+			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(a.wait)) }, waitTimeout)
 		case a.typ != "":
 			tm.Type(a.typ)
 		default:

@@ -107,7 +107,7 @@ func TestGuestsFlowAdd(t *testing.T) {
 		switch {
 		case a.wait != "":
 			w := a.wait
-			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, 30*time.Second)
+			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, waitTimeout)
 		case a.typ != "":
 			tm.Type(a.typ)
 		}
@@ -187,7 +187,7 @@ func TestGuestsFlowEditRemove(t *testing.T) {
 		switch {
 		case a.wait != "":
 			w := a.wait
-			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, 30*time.Second)
+			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, waitTimeout)
 		case a.typ != "":
 			tm.Type(a.typ)
 		}

@@ -260,6 +260,11 @@ func (tm *termModel) Send(m tea.Msg) { tm.tm.Send(m) }
 
 func (tm *termModel) Type(s string) { tm.tm.Type(s) }
 
+// waitTimeout bounds one wait for a screen in the teatest flows: generous, because on a
+// loaded 2-core machine (QEMU's Xen VM tests beside them) a program can be starved for many
+// seconds; a wait that fails says which commands were still out.
+const waitTimeout = 2 * time.Minute
+
 // WaitFor waits until the output since the chunk that satisfied the previous wait meets cond.
 // Keeping that chunk in view matters: the renderer may draw the next page's labels in the
 // same write as the ones the previous wait looked for.
@@ -270,7 +275,7 @@ func (tm *termModel) WaitFor(t testing.TB, cond func([]byte) bool, d time.Durati
 		// (whose renderer sends only what changed, "wap" for "Swap" after "Storage").
 		for start := time.Now(); !cond([]byte(tm.s.Screen())); time.Sleep(5 * time.Millisecond) {
 			if time.Since(start) > d {
-				t.Fatalf("WaitFor: condition not met after %s. The screen:\n%s", d, tm.s.Screen())
+				t.Fatalf("WaitFor: condition not met after %s (%s). The screen:\n%s", d, tm.s.Pending(), tm.s.Screen())
 			}
 		}
 		return

@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"fmt"
 	"reflect"
+	"runtime"
+	"sort"
 	"sync"
 	"time"
 
@@ -16,8 +19,9 @@ import (
 // not waited for. With it a flow waits for the program's state, not for time.
 type settler struct {
 	inner   tea.Model
-	pending int       // commands out that are not timers
-	queue   []tea.Msg // keys held back
+	pending int            // commands out that are not timers
+	queue   []tea.Msg      // keys held back
+	out     map[string]int // the commands out, by function name (for a failure's report)
 
 	mu     sync.Mutex
 	screen string // the screen as text once the program had settled, for the test to read
@@ -42,7 +46,10 @@ func (s *settler) snapshot() {
 }
 
 // settledMsg carries a command's message back, for the count.
-type settledMsg struct{ msg tea.Msg }
+type settledMsg struct {
+	msg  tea.Msg
+	name string
+}
 
 var (
 	tickCode  = reflect.ValueOf(tea.Tick(time.Hour, nil)).Pointer()
@@ -70,7 +77,28 @@ func (s *settler) wrap(cmd tea.Cmd) tea.Cmd {
 		return cmd
 	}
 	s.pending++
-	return func() tea.Msg { return settledMsg{cmd()} }
+	name := runtime.FuncForPC(reflect.ValueOf(cmd).Pointer()).Name()
+	s.mu.Lock()
+	if s.out == nil {
+		s.out = map[string]int{}
+	}
+	s.out[name]++
+	s.mu.Unlock()
+	return func() tea.Msg { return settledMsg{cmd(), name} }
+}
+
+// Pending lists the commands out and the keys held back, for a failure's report.
+func (s *settler) Pending() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var parts []string
+	for n, c := range s.out {
+		if c > 0 {
+			parts = append(parts, fmt.Sprintf("%s x%d", n, c))
+		}
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("commands out: %v; keys held: %d", parts, len(s.queue))
 }
 
 func (s *settler) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -78,6 +106,9 @@ func (s *settler) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch m := msg.(type) {
 	case settledMsg:
 		s.pending--
+		s.mu.Lock()
+		s.out[m.name]--
+		s.mu.Unlock()
 		cmd := s.take(m.msg)
 		return s, tea.Batch(cmd, s.release())
 	case tea.KeyPressMsg:

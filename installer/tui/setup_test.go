@@ -93,7 +93,7 @@ func TestSetupFlow(t *testing.T) {
 		switch {
 		case a.wait != "":
 			w := a.wait
-			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, 30*time.Second)
+			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, waitTimeout)
 		case a.typ != "":
 			tm.Type(a.typ)
 		}
@@ -147,9 +147,9 @@ func TestSetupQuit(t *testing.T) {
 			return "", nil
 		}}
 	tm := newTermModel(t, newSettler(newSetupApp(context.Background(), o)), 80, 24)
-	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("not changeable")) }, 30*time.Second)
+	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("not changeable")) }, waitTimeout)
 	tm.Send(keyMsg("ctrl+c"))
-	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("Nothing has been changed")) }, 30*time.Second)
+	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("Nothing has been changed")) }, waitTimeout)
 	tm.Send(keyMsg("y"))
 	final := tm.FinalModel(t, 60*time.Second).(*settler).inner.(*setupApp)
 	if final.err != ErrQuit {
