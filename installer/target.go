@@ -142,34 +142,21 @@ func flakeNix(host string, in Inputs) ([]byte, error) {
 		Set("description", nixexpr.String("A XenNix host")).
 		Set("inputs", inputs).
 		Set("outputs", outputs)
-	pinned := "Its inputs are pinned in flake.lock to the revisions the installer image carried, so it builds offline."
-	if len(in) == 0 {
-		pinned = "Its inputs are branches: the installer did not run from a XenNix image, so there was no flake.lock to write; the first build resolves them (network needed) and writes one."
+	header := []string{
+		"The flake of this XenNix host, written once by the installer. Its inputs are pinned in",
+		"flake.lock to the revisions the installer image carried, so it builds offline.",
 	}
-	return nixexpr.File(append(wrapWords("The flake of this XenNix host, written once by the installer. "+pinned, 88),
+	if len(in) == 0 {
+		header = []string{
+			"The flake of this XenNix host, written once by the installer. Its inputs are branches:",
+			"the installer did not run from a XenNix image, so there was no flake.lock to write; the",
+			"first build resolves them (network needed) and writes one.",
+		}
+	}
+	return nixexpr.File(append(header,
 		"Rebuild with: nixos-rebuild switch --flake /etc/nixos#"+host,
 		"(the configuration's name follows networking.hostName in xennix/settings.nix)."),
 		flake)
-}
-
-// wrapWords breaks s into lines of at most width bytes at spaces.
-func wrapWords(s string, width int) []string {
-	var lines []string
-	line := ""
-	for _, w := range strings.Fields(s) {
-		if line != "" && len(line)+1+len(w) > width {
-			lines = append(lines, line)
-			line = ""
-		}
-		if line != "" {
-			line += " "
-		}
-		line += w
-	}
-	if line != "" {
-		lines = append(lines, line)
-	}
-	return lines
 }
 
 // flakeLock is the flake.lock for flakeNix: Nix finds each locked input in the store by its
