@@ -51,16 +51,24 @@ func checkGeneratedTree(t *testing.T, dir string) ([]string, int) {
 // write — each example's install, and each xennix-setup edit applied to an installed tree —
 // and checks every option it sets against NixOS' and XenNix's declarations.
 func TestGeneratedTreesOptions(t *testing.T) {
+	forEachGeneratedTree(t, func(t *testing.T, etc string, install bool) {
+		problems, n := checkGeneratedTree(t, etc)
+		for _, p := range problems {
+			t.Error(p)
+		}
+		if install && n < 20 {
+			t.Errorf("only %d definitions checked", n)
+		}
+	})
+}
+
+// forEachGeneratedTree runs check, in a subtest each, on the /etc/nixos of every example's
+// install (install true) and of every xennix-setup edit applied to an installed tree.
+func forEachGeneratedTree(t *testing.T, check func(t *testing.T, etc string, install bool)) {
 	for _, name := range exampleNames(t) {
 		t.Run("install/"+name, func(t *testing.T) {
 			root, _ := installedTree(t, name)
-			problems, n := checkGeneratedTree(t, filepath.Join(root, "etc/nixos"))
-			for _, p := range problems {
-				t.Error(p)
-			}
-			if n < 20 {
-				t.Errorf("only %d definitions checked", n)
-			}
+			check(t, filepath.Join(root, "etc/nixos"), true)
 		})
 	}
 	for _, e := range setupEdits {
@@ -75,10 +83,7 @@ func TestGeneratedTreesOptions(t *testing.T) {
 			if _, err := h.Apply(t.Context(), next, true, &rebuildRunner{}); err != nil {
 				t.Fatal(err)
 			}
-			problems, _ := checkGeneratedTree(t, filepath.Join(root, "etc/nixos"))
-			for _, p := range problems {
-				t.Error(p)
-			}
+			check(t, filepath.Join(root, "etc/nixos"), false)
 		})
 	}
 }
@@ -281,27 +286,7 @@ func TestEvalGeneratedTreesReal(t *testing.T) {
 		mirror := strings.Contains(fmt.Sprint(loader), "xennix_sync_esp")
 		t.Logf("ok: host %v, %d filesystems, %s (mirror ESP sync %v), no failed assertions", res["hostName"], len(fs), kind, mirror)
 	}
-	for _, name := range exampleNames(t) {
-		t.Run("install/"+name, func(t *testing.T) {
-			root, _ := installedTree(t, name)
-			check(t, filepath.Join(root, "etc/nixos"))
-		})
-	}
-	for _, e := range setupEdits {
-		t.Run("setup/"+e.name, func(t *testing.T) {
-			root, rep := installedTree(t, setupExample)
-			h, err := LoadHost(root, rep)
-			if err != nil {
-				t.Fatal(err)
-			}
-			next := h.Answers
-			e.edit(&next)
-			if _, err := h.Apply(t.Context(), next, true, &rebuildRunner{}); err != nil {
-				t.Fatal(err)
-			}
-			check(t, filepath.Join(root, "etc/nixos"))
-		})
-	}
+	forEachGeneratedTree(t, func(t *testing.T, etc string, _ bool) { check(t, etc) })
 	// And it fails where NixOS would: on the quoted "system.stateVersion" every install once had.
 	t.Run("catches a quoted dotted name", func(t *testing.T) {
 		root, _ := installedTree(t, "uefi-ext4-dhcp")
