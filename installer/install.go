@@ -168,7 +168,7 @@ func (in *Installer) Preflight(ctx context.Context) []Issue {
 	} else if total != 0 && total < uint64(4*GiB) {
 		soft("%s of memory: Xen hosts want at least 4GiB", Size(total).Human())
 	}
-	if in.Answers.Firmware(&in.Report) == FirmwareUEFI && rep.Firmware.Mode == hwdetect.FirmwareBIOS {
+	if in.Plan.Host.Firmware == FirmwareUEFI && rep.Firmware.Mode == hwdetect.FirmwareBIOS {
 		hard("the answers ask for UEFI but the installer was booted by BIOS: the UEFI boot loader cannot be registered")
 	}
 	if rep.Firmware.SecureBoot {
@@ -256,7 +256,7 @@ func (in *Installer) preflightHook(ctx context.Context, _ Step) error {
 }
 
 func (in *Installer) networkHook(ctx context.Context, _ Step) error {
-	c := in.Answers.NetConfig(&in.Report)
+	c := in.Plan.Host.Network
 	if in.DryRun {
 		fmt.Fprintf(in.Out, "would apply the network live: bridge %s\n", c.WithDefaults().Bridge)
 		return nil
@@ -276,7 +276,7 @@ func (in *Installer) verifyHook(_ context.Context, _ Step) error {
 		fmt.Fprintln(in.Out, "would verify the installed system in", TargetDir)
 		return nil
 	}
-	v := VerifyTarget(filepath.Join(in.Root, TargetDir), in.Answers.Loader(&in.Report), in.Answers.Firmware(&in.Report))
+	v := VerifyTarget(filepath.Join(in.Root, TargetDir), in.Plan.Host.Loader, in.Plan.Host.Firmware)
 	fmt.Fprint(in.Out, v.String())
 	if !v.OK {
 		return fmt.Errorf("the installed system would not boot Xen:\n%s", v)

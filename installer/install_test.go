@@ -33,7 +33,7 @@ func TestSecretsNeverWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
+	p, err := newPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
 	if err != nil {
 		t.Fatal(err)
 	}

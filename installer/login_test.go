@@ -66,7 +66,7 @@ func TestSudoWithoutPassword(t *testing.T) {
 	}{{"", true}, {"!", true}, {"*", true}, {"$6$xennixexample$At1Pf.lHeGS3kYRtbgMK/h2dk8lCP.3BuTnJoa7OFhcch/wApbUbf2/DmJfad/Oa81k2Ihb527r7rIJ3UyMEy0", false}} {
 		a, r, _ := examplePlan(t, "uefi-ext4-dhcp", PlanOptions{Inputs: testInputs, HostModules: testModules})
 		a.Users.Admin = Account{Name: "ops", HashedPassword: tc.hash, SSHKeys: []string{key}}
-		p, err := NewPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
+		p, err := newPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestImpermanentPasswordFile(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a, r, _ := examplePlan(t, name, PlanOptions{Inputs: testInputs, HostModules: testModules})
 			a.Users.Root.HashedPassword = "$6$xennixexample$At1Pf.lHeGS3kYRtbgMK/h2dk8lCP.3BuTnJoa7OFhcch/wApbUbf2/DmJfad/Oa81k2Ihb527r7rIJ3UyMEy0"
-			p, err := NewPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
+			p, err := newPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +167,7 @@ func TestSavedAnswersDropWebhookCredentials(t *testing.T) {
 	} {
 		a, r, _ := examplePlan(t, "lvm-thinpool-bond-vlan", PlanOptions{Inputs: testInputs, HostModules: testModules})
 		a.Install.Webhook = hook
-		p, err := NewPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
+		p, err := newPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -38,6 +38,8 @@ type Plan struct {
 	Notes []string
 	// Summary is the one-line description of what is installed.
 	Summary string
+	// Host is what the plan installs, resolved on the machine.
+	Host Resolved
 }
 
 // Destroys lists every disk (by-id path) the plan erases.
@@ -71,130 +73,48 @@ type PlanOptions struct {
 // ErrNoHostModules is returned when NewPlan has no host modules to install.
 var ErrNoHostModules = errors.New("no XenNix host modules to install")
 
-// NewPlan turns validated answers for a machine into the install plan: pure data, nothing is
-// touched. It validates the answers against the report first and returns those problems.
-func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
-	if err := a.Validate(&r); err != nil {
-		return Plan{}, err
-	}
-	disks, err := a.SelectDisks(r)
-	if err != nil {
-		return Plan{}, err
-	}
-	layout := a.DiskoLayout(disks, &r)
-	diskoNix, err := layout.Render()
-	if err != nil {
-		return Plan{}, fmt.Errorf("render disk layout: %w", err)
-	}
-	im := layout.Implied()
-	netNix, err := a.NetConfig(&r).RenderFile()
-	if err != nil {
-		return Plan{}, fmt.Errorf("render network: %w", err)
-	}
-	settings, err := a.settingsNix(&r, im)
-	if err != nil {
-		return Plan{}, fmt.Errorf("render settings: %w", err)
-	}
-	host := a.Host.Hostname
-	flake, err := flakeNix(host, o.Inputs)
-	if err != nil {
-		return Plan{}, fmt.Errorf("render flake: %w", err)
-	}
-	lock, err := flakeLock(o.Inputs)
-	if err != nil {
-		return Plan{}, fmt.Errorf("render flake.lock: %w", err)
-	}
-	conf, err := configurationNix(stateVersion(o.Inputs))
-	if err != nil {
-		return Plan{}, fmt.Errorf("render configuration.nix: %w", err)
-	}
-	// The host's record names the disks installed on, not the filter that found them, so
-	// that xennix-setup derives the same layout settings (and ZFS hostId) later.
-	record := a
-	record.Disks = Disks{}
-	for _, d := range layout.Disks {
-		record.Disks.IDs = append(record.Disks.IDs, d.ID)
-	}
-	if nc := a.NetConfig(&r); len(a.Network.Uplinks) == 0 && a.Network.Bond == nil && len(nc.Uplinks) > 0 {
-		// Likewise the uplink chosen for "the first NIC with link".
-		record.Network.Uplinks = []string{nc.Uplinks[0].Name}
-	}
-	// And dom0's resources as chosen from this machine's size: adding memory later must not
-	// change them behind the operator's back.
-	record.Xen.Dom0Memory = a.Dom0Memory(&r)
-	record.Xen.Dom0VCPUs = a.Dom0VCPUs(&r)
-	// answers.yaml is in the flake's directory, which goes into the world-readable store:
-	// password hashes stay out of it (and out of the applied record, so that a resume with a
-	// plaintext password is the same plan), in their own root-only files.
-	if record.Install.Webhook != "" && len(record.Secrets()) > 1 {
-		// Its credentials would reach the store with the flake directory; the webhook is
-		// the installer's, and xennix-setup never calls it.
-		record.Install.Webhook = ""
-	}
-	saved, err := record.withoutHashes().Marshal(
-		"yaml-language-server: $schema="+SchemaID,
-		"The answers this host was installed with. xennix-setup reads and rewrites this file;",
-		"`xennix install --answers` installs an identical machine. No secrets: password hashes",
-		"are in "+SecretsDir+" (root only; this directory is copied into the Nix store).",
-	)
-	if err != nil {
-		return Plan{}, err
-	}
-
-	etc := path.Join(TargetDir, "etc/nixos")
-	files := []File{
-		{Path: etc + "/flake.nix", Data: flake},
-	}
-	if lock != nil {
-		files = append(files, File{Path: etc + "/flake.lock", Data: lock})
-	}
-	files = append(files,
-		File{Path: etc + "/configuration.nix", Data: conf},
-		File{Path: etc + "/disko.nix", Data: diskoNix},
-		File{Path: etc + "/xennix/settings.nix", Data: settings},
-		File{Path: etc + "/xennix/network.nix", Data: netNix},
-		File{Path: etc + "/xennix/answers.yaml", Data: saved, Mode: 0o600},
-		File{Path: path.Join(TargetDir, AppliedFile), Data: saved, Mode: 0o600},
-	)
-	for _, f := range a.passwordFiles() {
-		f.Path = path.Join(TargetDir, f.Path)
-		files = append(files, f)
-	}
-	gfiles, err := a.guestFiles(stateVersion(o.Inputs), false)
-	if err != nil {
-		return Plan{}, err
-	}
-	for _, p := range sortedKeys(gfiles) {
-		files = append(files, File{Path: etc + "/" + p, Data: gfiles[p]})
+// NewPlan turns a resolved host into the install plan: pure data, nothing is touched. Its
+// write-config step writes what Render renders.
+func NewPlan(h Resolved, o PlanOptions) (Plan, error) {
+	if !h.Machine {
+		return Plan{}, errors.New("an install plan needs the machine: the answers were resolved without one")
 	}
 	if o.HostModules == nil {
 		return Plan{}, ErrNoHostModules
 	}
-	mods := 0
-	err = fs.WalkDir(o.HostModules, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == "tests" || d.Name() == "examples") {
-			return fs.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(p, ".nix") {
-			return nil
-		}
-		b, err := fs.ReadFile(o.HostModules, p)
-		if err != nil {
-			return err
-		}
-		files = append(files, File{Path: path.Join(etc, "xennix", p), Data: b})
-		mods++
-		return nil
-	})
+	a := h.Answers
+	tree, err := Render(h, RenderOptions{Install: true, Inputs: o.Inputs, HostModules: o.HostModules})
 	if err != nil {
-		return Plan{}, fmt.Errorf("read host modules: %w", err)
+		return Plan{}, err
+	}
+	etc := path.Join(TargetDir, "etc/nixos")
+	var files []File
+	var diskoNix []byte
+	mods := 0
+	for _, f := range tree {
+		switch {
+		case f.Path == DiskoFile:
+			diskoNix = f.Data
+		case strings.HasPrefix(f.Path, "xennix/") && !MachineOwned(f.Path):
+			mods++
+		}
+		rendered := f.Path
+		if path.IsAbs(f.Path) {
+			f.Path = path.Join(TargetDir, f.Path)
+		} else {
+			f.Path = path.Join(etc, f.Path)
+		}
+		files = append(files, f)
+		if rendered == AnswersFile {
+			// The applied record starts as the answers installed with.
+			files = append(files, File{Path: path.Join(TargetDir, AppliedFile), Data: f.Data, Mode: 0o600})
+		}
 	}
 	if mods == 0 {
 		return Plan{}, ErrNoHostModules
 	}
+	host := a.Host.Hostname
+	disks, layout, im := h.Disks, h.Layout, h.Implied
 
 	var notes []string
 	if o.Inputs == nil {
@@ -250,7 +170,7 @@ func NewPlan(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
 	if a.Install.Webhook == "" {
 		steps = withoutWebhooks(steps)
 	}
-	return Plan{Hostname: host, Disks: disks, Steps: steps, Notes: notes, Summary: a.Summary(&r)}, nil
+	return Plan{Hostname: host, Disks: disks, Steps: steps, Notes: notes, Summary: h.Summary(), Host: h}, nil
 }
 
 // withoutWebhooks drops the webhook steps of a plan whose answers name no webhook.

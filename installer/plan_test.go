@@ -122,9 +122,9 @@ func examplePlan(t *testing.T, name string, o PlanOptions) (Answers, hwdetect.Re
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewPlan(a, r, o)
+	p, err := newPlan(a, r, o)
 	if err != nil {
-		t.Fatalf("NewPlan(%s): %v", name, err)
+		t.Fatalf("newPlan(%s): %v", name, err)
 	}
 	return a, r, p
 }
@@ -281,17 +281,17 @@ func TestPlanRefusals(t *testing.T) {
 	// Naming the installer medium.
 	b := a
 	b.Disks = Disks{IDs: []string{"/dev/disk/by-id/usb-SanDisk_Ultra_4C530001230405113031-0:0"}}
-	if _, err := NewPlan(b, r, PlanOptions{HostModules: testModules}); err == nil || !strings.Contains(err.Error(), "installer medium") {
-		t.Errorf("NewPlan(installer medium) = %v, want a refusal naming the installer medium", err)
+	if _, err := newPlan(b, r, PlanOptions{HostModules: testModules}); err == nil || !strings.Contains(err.Error(), "installer medium") {
+		t.Errorf("newPlan(installer medium) = %v, want a refusal naming the installer medium", err)
 	}
 	// A filter that matches two disks.
 	r2 := fixtureMachine("zfs-mirror-impermanence")
-	if _, err := NewPlan(a, r2, PlanOptions{HostModules: testModules}); err == nil || !strings.Contains(err.Error(), "matches 2 disk(s)") {
-		t.Errorf("NewPlan(ambiguous filter) = %v, want the candidates listed", err)
+	if _, err := newPlan(a, r2, PlanOptions{HostModules: testModules}); err == nil || !strings.Contains(err.Error(), "matches 2 disk(s)") {
+		t.Errorf("newPlan(ambiguous filter) = %v, want the candidates listed", err)
 	}
 	// No host modules.
-	if _, err := NewPlan(a, r, PlanOptions{HostModules: fstest.MapFS{}}); !errors.Is(err, ErrNoHostModules) {
-		t.Errorf("NewPlan(no modules) = %v, want ErrNoHostModules", err)
+	if _, err := newPlan(a, r, PlanOptions{HostModules: fstest.MapFS{}}); !errors.Is(err, ErrNoHostModules) {
+		t.Errorf("newPlan(no modules) = %v, want ErrNoHostModules", err)
 	}
 }
 

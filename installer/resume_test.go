@@ -121,7 +121,7 @@ func TestResumeWithPlaintextPassword(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := NewPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
+		p, err := newPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func TestResumeWithPlaintextPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p3, err := NewPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
+	p3, err := newPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func TestPassphraseScrubbed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := NewPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
+		p, err := newPlan(a, r, PlanOptions{Inputs: testInputs, HostModules: testModules})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -150,43 +150,30 @@ func (h InstalledHost) validationReport() *hwdetect.Report {
 	return &r
 }
 
-// Render returns the machine-owned files for answers a, keyed by their path under /etc/nixos.
-// writeAnswers also renders answers.yaml (when the answers come from elsewhere than that file).
-func (h InstalledHost) Render(a Answers, writeAnswers bool) (map[string][]byte, error) {
-	r := h.hostReport()
-	disks, err := a.SelectDisks(r)
-	if err != nil {
-		return nil, fmt.Errorf("the saved answers' disks: %w", err)
-	}
-	layout := a.DiskoLayout(disks, &r)
-	settings, err := a.settingsNix(&r, layout.Implied())
-	if err != nil {
-		return nil, err
-	}
-	network, err := a.NetConfig(h.Report).RenderFile()
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]byte{SettingsFile: settings, NetworkFile: network}
-	_, err = os.Stat(filepath.Join(h.Root, etcNixos, GuestsFile))
-	gfiles, err := a.guestFiles(h.stateVersion(), err == nil)
+// Resolve validates answers for this host (against its machine when the hardware is known)
+// and resolves them on it, its installed disks standing in the machine as recorded.
+func (h InstalledHost) Resolve(a Answers) (Resolved, error) {
+	return resolveOn(a, h.validationReport(), h.hostReport(), true)
+}
+
+// Render returns the files xennix-setup writes for the resolved host, keyed by their path
+// under /etc/nixos (a password file by its absolute path): the machine-owned files of
+// Render, and the user's NixOS guest modules (written only when missing). answers.yaml is
+// among them only with writeAnswers (the answers come from elsewhere than that file) or
+// when that file holds a secret to move out.
+func (h InstalledHost) Render(r Resolved, writeAnswers bool) (map[string][]byte, error) {
+	_, err := os.Stat(filepath.Join(h.Root, etcNixos, GuestsFile))
+	tree, err := Render(r, RenderOptions{StateVersion: h.stateVersion(), KeepGuestsFile: err == nil})
 	if err != nil {
 		return nil, err
 	}
-	for p, b := range gfiles {
-		out[p] = b
-	}
-	for _, f := range a.passwordFiles() {
-		out[f.Path] = f.Data
-	}
-	if writeAnswers || h.SecretInAnswers {
-		b, err := a.withoutHashes().Marshal("yaml-language-server: $schema="+SchemaID,
-			"The answers of this host, rewritten by xennix-setup. No secrets: password hashes are in",
-			SecretsDir+" (a password: given here is hashed into it at the next apply).")
-		if err != nil {
-			return nil, err
+	out := map[string][]byte{}
+	for _, f := range tree {
+		switch {
+		case f.Path == AnswersFile && !writeAnswers && !h.SecretInAnswers:
+		case MachineOwned(f.Path), userOwned(f.Path):
+			out[f.Path] = f.Data
 		}
-		out[AnswersFile] = b
 	}
 	return out, nil
 }
@@ -200,26 +187,32 @@ type Change struct {
 // Changes compares what a renders with the files on the host and returns those that differ,
 // sorted by path. It refuses answers that change the disk layout.
 func (h InstalledHost) Changes(a Answers, writeAnswers bool) ([]Change, error) {
+	_, out, err := h.changes(a, writeAnswers)
+	return out, err
+}
+
+func (h InstalledHost) changes(a Answers, writeAnswers bool) (Resolved, []Change, error) {
 	// Validated against this machine when its hardware is known: an uplink that does not
 	// exist would take a remote host off the network at the switch.
-	if err := a.Validate(h.validationReport()); err != nil {
-		return nil, err
+	r, err := h.Resolve(a)
+	if err != nil {
+		return Resolved{}, nil, err
 	}
 	if err := h.checkDeclared(a); err != nil {
-		return nil, err
+		return Resolved{}, nil, err
 	}
 	if fields := layoutDiff(h.Applied, a); len(fields) > 0 {
-		return nil, fmt.Errorf("%w: %s differ from the installed system's (shown in xennix-setup, changed only by reinstalling)", ErrLayoutChange, strings.Join(fields, ", "))
+		return Resolved{}, nil, fmt.Errorf("%w: %s differ from the installed system's (shown in xennix-setup, changed only by reinstalling)", ErrLayoutChange, strings.Join(fields, ", "))
 	}
-	files, err := h.Render(a, writeAnswers)
+	files, err := h.Render(r, writeAnswers)
 	if err != nil {
-		return nil, err
+		return Resolved{}, nil, err
 	}
 	var out []Change
 	for path, data := range files {
 		old, err := os.ReadFile(h.file(path))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
+			return Resolved{}, nil, err
 		}
 		if err == nil && userOwned(path) {
 			continue // the user's once written
@@ -229,7 +222,7 @@ func (h InstalledHost) Changes(a Answers, writeAnswers bool) ([]Change, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, nil
+	return r, out, nil
 }
 
 // layoutDiff names the answers sections that decide the disk layout and differ.
@@ -342,11 +335,11 @@ type ApplyResult struct {
 // reboot. If the rebuild fails, every file is restored byte for byte and the error returned.
 // With nothing to change it writes nothing and runs nothing.
 func (h InstalledHost) Apply(ctx context.Context, next Answers, writeAnswers bool, runner Runner) (ApplyResult, error) {
-	changes, err := h.Changes(next, writeAnswers)
+	resolved, changes, err := h.changes(next, writeAnswers)
 	if err != nil || len(changes) == 0 {
 		return ApplyResult{Changes: changes}, err
 	}
-	mode, why := Activation(h.Applied, next)
+	mode, why := Activation(h.Applied, resolved.Record)
 	if h.NoApplied {
 		mode, why = RebuildBoot, []string{"this host has no record of the answers last applied, so what changed cannot be told"}
 	}
@@ -392,7 +385,7 @@ func (h InstalledHost) Apply(ctx context.Context, next Answers, writeAnswers boo
 		}
 		return res, fmt.Errorf("the rebuild failed, the previous files are back in place: %w", err)
 	}
-	rec, err := next.withoutHashes().Marshal("The answers xennix-setup last applied; it compares new answers with these.")
+	rec, err := resolved.Record.withoutHashes().Marshal(answersHeader...)
 	if err == nil {
 		err = WriteFileAtomic(filepath.Join(h.Root, AppliedFile), rec, 0o600)
 	}

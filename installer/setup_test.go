@@ -237,3 +237,44 @@ func TestSetupHandEdit(t *testing.T) {
 		t.Error("apply without --answers rewrote the operator's answers.yaml")
 	}
 }
+
+// TestSetupRerendersInstalledTree: for every example, xennix-setup re-renders the tree the
+// installer wrote byte for byte (the one renderer), so its first apply changes nothing.
+func TestSetupRerendersInstalledTree(t *testing.T) {
+	for _, name := range exampleNames(t) {
+		t.Run(name, func(t *testing.T) {
+			root, rep := installedTree(t, name)
+			h, err := LoadHost(root, rep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := h.Resolve(h.Answers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files, err := h.Render(r, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := files[SettingsFile]; !ok || len(files) < 3 {
+				t.Fatalf("setup rendered %d files, without %s", len(files), SettingsFile)
+			}
+			for p, data := range files {
+				got, err := os.ReadFile(h.file(p))
+				if err != nil {
+					t.Errorf("%s: rendered by setup, not written by the install: %v", p, err)
+					continue
+				}
+				if string(got) != string(data) {
+					t.Errorf("%s: setup renders\n%s\nthe install wrote\n%s", p, data, got)
+				}
+			}
+			if changes, err := h.Changes(h.Answers, true); err != nil || len(changes) != 0 {
+				t.Errorf("Changes right after the install: %d changes (%v)", len(changes), err)
+			}
+			if rec, err := os.ReadFile(filepath.Join(root, AppliedFile)); err != nil || string(rec) != string(files[AnswersFile]) {
+				t.Errorf("the applied record is not answers.yaml as setup renders it (%v)", err)
+			}
+		})
+	}
+}

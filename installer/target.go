@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/xennix/xennix/disko"
-	"github.com/xennix/xennix/hwdetect"
 	"github.com/xennix/xennix/nixexpr"
 )
 
@@ -241,7 +240,8 @@ func stateVersion(in Inputs) string {
 
 // settingsNix renders the answers as option values: standard NixOS options for identity and
 // accounts, and the xennix.* options of the host modules (assets/nixos/OPTIONS.md).
-func (a Answers) settingsNix(r *hwdetect.Report, im disko.Implied) ([]byte, error) {
+func (h Resolved) settingsNix() ([]byte, error) {
+	a, im := h.Answers, h.Implied
 	s := nixexpr.NewAttrs()
 	s.SetDotted("networking.hostName", nixexpr.String(a.Host.Hostname))
 	if a.Host.Domain != "" {
@@ -257,8 +257,8 @@ func (a Answers) settingsNix(r *hwdetect.Report, im disko.Implied) ([]byte, erro
 	x := nixexpr.NewAttrs()
 	x.Set("enable", nixexpr.Bool(true))
 	boot := nixexpr.NewAttrs().
-		Set("firmware", nixexpr.String(a.Firmware(r))).
-		Set("loader", nixexpr.String(a.Loader(r)))
+		Set("firmware", nixexpr.String(h.Firmware)).
+		Set("loader", nixexpr.String(h.Loader))
 	if im.Limine != nil {
 		boot.Set("biosDevice", nixexpr.String(im.Limine.BIOSDevice))
 		boot.Set("biosPartitionIndex", nixexpr.Int(im.Limine.PartitionIndex))
@@ -274,7 +274,7 @@ func (a Answers) settingsNix(r *hwdetect.Report, im disko.Implied) ([]byte, erro
 	}
 	x.Set("boot", boot)
 
-	mem := a.Dom0Memory(r)
+	mem := h.Dom0Memory
 	maxMem := a.Xen.Dom0MaxMemory
 	if maxMem == 0 {
 		maxMem = mem
@@ -282,7 +282,7 @@ func (a Answers) settingsNix(r *hwdetect.Report, im disko.Implied) ([]byte, erro
 	xen := nixexpr.NewAttrs().
 		Set("dom0Memory", nixexpr.Int(int64(mem/MiB))).
 		Set("dom0MaxMemory", nixexpr.Int(int64(maxMem/MiB))).
-		Set("dom0VCPUs", nixexpr.Int(int64(a.Dom0VCPUs(r)))).
+		Set("dom0VCPUs", nixexpr.Int(int64(h.Dom0VCPUs))).
 		Set("autoballoon", nixexpr.Bool(a.Xen.Autoballoon)).
 		Set("iommu", nixexpr.String(a.Xen.IOMMU))
 	if len(a.Xen.Cmdline) > 0 {

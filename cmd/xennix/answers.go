@@ -69,7 +69,11 @@ summary of what would be installed and exits 0.`,
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "ok: %s\n", a.Summary(rep))
+			h, err := installer.Resolve(a, rep)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "ok: %s\n", h.Summary())
 			return err
 		},
 	}

@@ -113,7 +113,11 @@ func planFor(w io.Writer, data []byte, name string, rep hwdetect.Report) (instal
 	if err != nil {
 		return a, installer.Plan{}, err
 	}
-	p, err := installer.NewPlan(a, rep, installer.PlanOptions{Inputs: inputs, HostModules: hostModules()})
+	h, err := installer.Resolve(a, &rep)
+	if err != nil {
+		return a, installer.Plan{}, printProblems(w, name, err)
+	}
+	p, err := installer.NewPlan(h, installer.PlanOptions{Inputs: inputs, HostModules: hostModules()})
 	if err != nil {
 		return a, p, printProblems(w, name, err)
 	}

@@ -85,7 +85,11 @@ func interactiveOptions(f installFlags, rep hwdetect.Report, base installer.Answ
 	o := tui.Options{
 		Report: rep, Base: base, Accessible: f.accessible, DryRun: f.dryRun, Out: root, Root: root,
 		Plan: func(a installer.Answers) (installer.Plan, error) {
-			return installer.NewPlan(a, rep, installer.PlanOptions{Inputs: inputs, HostModules: hostModules()})
+			h, err := installer.Resolve(a, &rep)
+			if err != nil {
+				return installer.Plan{}, err
+			}
+			return installer.NewPlan(h, installer.PlanOptions{Inputs: inputs, HostModules: hostModules()})
 		},
 		Install: func(ctx context.Context, req tui.InstallRequest) (tui.InstallResult, error) {
 			return installInteractive(ctx, req, rep, f.dryRun, root, work)

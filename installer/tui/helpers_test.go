@@ -61,7 +61,11 @@ func testOptions(t testing.TB, machine string) Options {
 		Base:   installer.Defaults(&r),
 		Getenv: func(k string) string { return map[string]string{"NO_COLOR": "1", "TERM": "xterm-256color"}[k] },
 		Plan: func(a installer.Answers) (installer.Plan, error) {
-			return installer.NewPlan(a, r, installer.PlanOptions{HostModules: mods})
+			h, err := installer.Resolve(a, &r)
+			if err != nil {
+				return installer.Plan{}, err
+			}
+			return installer.NewPlan(h, installer.PlanOptions{HostModules: mods})
 		},
 	}
 }

@@ -280,7 +280,8 @@ func (r *review) summary() string {
 		imp += ", also keeps " + strings.Join(extra, " ")
 	}
 	line("Impermanence", imp)
-	line("Boot", fmt.Sprintf("%s, %s", a.Firmware(&st.r), a.Loader(&st.r)))
+	host := st.plan.Host
+	line("Boot", fmt.Sprintf("%s, %s", host.Firmware, host.Loader))
 	n := a.Network
 	up := "first NIC with link"
 	switch {
@@ -331,7 +332,7 @@ func (r *review) summary() string {
 	if a.Boot.SerialConsole != "" {
 		pt += "; serial console " + a.Boot.SerialConsole
 	}
-	line("Xen", fmt.Sprintf("dom0 %s, %d vCPUs; %s", a.Dom0Memory(&st.r), a.Dom0VCPUs(&st.r), pt))
+	line("Xen", fmt.Sprintf("dom0 %s, %d vCPUs; %s", host.Dom0Memory, host.Dom0VCPUs, pt))
 	name := a.Host.Hostname
 	if a.Host.Domain != "" {
 		name += "." + a.Host.Domain

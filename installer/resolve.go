@@ -1,0 +1,169 @@
+package installer
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/xennix/xennix/disko"
+	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/netsetup"
+)
+
+// Resolved is answers met with one machine: everything that depends on the hardware,
+// decided once. The summary, the review screen, the install's hooks, the plan and
+// xennix-setup read it; none of them goes back to the answers and the report to decide a
+// disk, a loader or dom0's size again, so that no two of them can decide differently.
+type Resolved struct {
+	// Answers are the answers as given, validated.
+	Answers Answers
+	// Machine is false when the answers were checked without a machine (`xennix validate`
+	// without --hardware): the disks are then unknown and "auto" is resolved as on an
+	// unknown machine (UEFI, 2 GiB for dom0).
+	Machine bool
+	// Disks are the target disks, in layout order (none without a machine).
+	Disks    []hwdetect.Disk
+	Firmware Firmware
+	Loader   Loader
+	// Layout is disko's input, and Implied what the layout asks of the host configuration.
+	Layout  disko.Layout
+	Implied disko.Implied
+	// Network is netsetup's input, with the uplink chosen when the answers name none.
+	Network    netsetup.Config
+	Dom0Memory Size
+	Dom0VCPUs  int
+	// Record is the answers as the host keeps them (xennix/answers.yaml and the applied
+	// record): the disks by the ids installed on rather than the filter that found them, the
+	// uplink chosen for "the first NIC with link", and dom0's sizes as chosen from this
+	// machine's size, so that xennix-setup derives the same settings later and adding memory
+	// does not change them behind the operator's back. Password hashes are still in it;
+	// Render writes them to their own files.
+	Record Answers
+}
+
+// Resolve validates the answers against the machine (r nil: the form alone) and resolves
+// everything that depends on it.
+func Resolve(a Answers, r *hwdetect.Report) (Resolved, error) {
+	var machine hwdetect.Report
+	if r != nil {
+		machine = *r
+	}
+	return resolveOn(a, r, machine, r != nil)
+}
+
+// resolveOn validates a against check and resolves it on machine. They differ for
+// xennix-setup, whose installed disks are in use and stand in the machine as recorded.
+func resolveOn(a Answers, check *hwdetect.Report, machine hwdetect.Report, known bool) (Resolved, error) {
+	if err := a.Validate(check); err != nil {
+		return Resolved{}, err
+	}
+	h := Resolved{Answers: a, Machine: known}
+	var r *hwdetect.Report
+	if known {
+		r = &machine
+		disks, err := a.SelectDisks(machine)
+		if err != nil {
+			return Resolved{}, err
+		}
+		h.Disks = disks
+	}
+	h.Firmware = a.Firmware(r)
+	h.Loader = a.Loader(r)
+	h.Layout = a.DiskoLayout(h.Disks, r)
+	h.Implied = h.Layout.Implied()
+	h.Network = a.NetConfig(r)
+	h.Dom0Memory = a.Dom0Memory(r)
+	h.Dom0VCPUs = a.Dom0VCPUs(r)
+	h.Record = h.record()
+	return h, nil
+}
+
+// record is the answers as the host keeps them (Resolved.Record).
+func (h Resolved) record() Answers {
+	rec := h.Answers
+	if h.Machine {
+		if len(rec.Disks.IDs) == 0 {
+			// Ids given stay as given: the applied record and answers.yaml are compared
+			// with each other, and a disk has more than one by-id name.
+			rec.Disks = Disks{}
+			for _, d := range h.Layout.Disks {
+				rec.Disks.IDs = append(rec.Disks.IDs, d.ID)
+			}
+		}
+		if len(rec.Network.Uplinks) == 0 && rec.Network.Bond == nil && len(h.Network.Uplinks) > 0 {
+			rec.Network.Uplinks = []string{h.Network.Uplinks[0].Name}
+		}
+		rec.Xen.Dom0Memory = h.Dom0Memory
+		rec.Xen.Dom0VCPUs = h.Dom0VCPUs
+	}
+	// The flake directory, answers.yaml with it, goes into the world-readable store: the
+	// webhook's credentials would reach it. The webhook is the installer's; xennix-setup
+	// never calls it.
+	if rec.Install.Webhook != "" && len(rec.Secrets()) > 1 {
+		rec.Install.Webhook = ""
+	}
+	return rec
+}
+
+// Summary is one line saying what is installed: host, storage on which disks, boot,
+// network, dom0 resources. `xennix validate` prints it, the plan and the review show it.
+func (h Resolved) Summary() string {
+	a := h.Answers
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", a.Host.Hostname, a.Storage.Preset)
+	if a.Storage.Mirror {
+		b.WriteString(" mirror")
+	}
+	if a.Storage.Encryption.Enabled {
+		b.WriteString(" encrypted")
+	}
+	if a.impermanent() {
+		fmt.Fprintf(&b, " with %s impermanence", a.Impermanence.Preset)
+	}
+	b.WriteString(" on ")
+	var disks []string
+	for _, d := range h.Disks {
+		disks = append(disks, fmt.Sprintf("%s (%s)", d.Name, Size(d.SizeBytes).Human()))
+	}
+	switch {
+	case len(disks) > 0:
+		b.WriteString(strings.Join(disks, " + "))
+	case len(a.Disks.IDs) > 0:
+		b.WriteString(strings.Join(a.Disks.IDs, " + "))
+	default:
+		fmt.Fprintf(&b, "%d disk(s) chosen by filter", a.DiskCount())
+	}
+	fw := string(h.Firmware)
+	if !h.Machine && (a.Boot.Firmware == "" || a.Boot.Firmware == FirmwareAuto) {
+		fw = "firmware as detected"
+	}
+	fmt.Fprintf(&b, "; boot %s/%s", fw, h.Loader)
+	n := a.Network
+	ports := strings.Join(n.Uplinks, "+")
+	if n.Bond != nil {
+		ports = fmt.Sprintf("bond %s of %s", n.Bond.Mode, strings.Join(n.Bond.Members, "+"))
+	}
+	if ports == "" {
+		ports = "first NIC with link"
+	}
+	fmt.Fprintf(&b, "; bridge %s over %s", n.Bridge, ports)
+	if n.VLAN != 0 {
+		fmt.Fprintf(&b, ", vlan %d", n.VLAN)
+	}
+	if n.IPv4.Mode == IPv4Static {
+		fmt.Fprintf(&b, ", %s", n.IPv4.Address)
+	} else {
+		fmt.Fprintf(&b, ", ipv4 %s", n.IPv4.Mode)
+	}
+	mem := "auto"
+	if a.Xen.Dom0Memory != 0 || h.Machine {
+		mem = h.Dom0Memory.String()
+	}
+	fmt.Fprintf(&b, "; dom0 %s", mem)
+	if h.Dom0VCPUs > 0 {
+		fmt.Fprintf(&b, ", %d vCPUs", h.Dom0VCPUs)
+	}
+	if len(a.Xen.Passthrough) > 0 {
+		fmt.Fprintf(&b, ", %d PCI device(s) for passthrough", len(a.Xen.Passthrough))
+	}
+	return b.String()
+}
