@@ -167,3 +167,22 @@ func (h Resolved) Summary() string {
 	}
 	return b.String()
 }
+
+// The rules Resolve applies, for screens and checks that hold answers which are not (yet)
+// valid as a whole: the same functions, so that a form's default and the install agree.
+
+// TargetDisks is the disks section matched on the machine: the disks the answers would
+// install on (the disks screen marks them).
+func TargetDisks(a Answers, r hwdetect.Report) ([]hwdetect.Disk, error) { return a.SelectDisks(r) }
+
+// Dom0Sizes is what dom0 gets from the xen section on the machine (r nil: unknown).
+func Dom0Sizes(x Xen, r *hwdetect.Report) (Size, int) {
+	a := Answers{Xen: x}
+	return a.Dom0Memory(r), a.Dom0VCPUs(r)
+}
+
+// BootOn is the firmware and loader the boot section gives on the machine (r nil: unknown).
+func BootOn(b Boot, r *hwdetect.Report) (Firmware, Loader) {
+	a := Answers{Boot: b}
+	return a.Firmware(r), a.Loader(r)
+}

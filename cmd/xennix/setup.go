@@ -200,7 +200,11 @@ func runSetupApply(ctx context.Context, in io.Reader, w io.Writer, f setupFlags)
 			return usageError{errors.New("--try changes the running network: it cannot be used with --root")}
 		}
 		fmt.Fprintf(w, "Trying the new network live. Type yes and Enter within %s to keep it; otherwise it is undone.\n", f.timeout)
-		kept, changes, err := installer.TryNetwork(ctx, nil, next.NetConfig(h.Report), confirmWithin(in, f.timeout))
+		res, err := h.Resolve(next)
+		if err != nil {
+			return err
+		}
+		kept, changes, err := installer.TryNetwork(ctx, nil, res.Network, confirmWithin(in, f.timeout))
 		for _, c := range changes {
 			fmt.Fprintf(w, "  %s\n", c)
 		}

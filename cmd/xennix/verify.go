@@ -47,7 +47,8 @@ Exits 0 only when every check passes.`,
 					// would judge a BIOS/Limine host by UEFI's rules.
 					return fmt.Errorf("read this machine's hardware: %w", err)
 				}
-				v = installer.VerifyTarget(target, a.Loader(&rep), a.Firmware(&rep))
+				fw, loader := installer.BootOn(a.Boot, &rep)
+				v = installer.VerifyTarget(target, loader, fw)
 			} else {
 				a, err := savedAnswers(root)
 				if err != nil {

@@ -48,7 +48,7 @@ func (s *disks) Enter() tea.Cmd {
 	s.picked = nil
 	s.note = ""
 	ds := s.st.r.Disks
-	if sel, err := s.st.a.SelectDisks(s.st.r); err == nil && (len(s.st.a.Disks.IDs) > 0 || s.st.a.Disks.Filter != nil) {
+	if sel, err := installer.TargetDisks(s.st.a, s.st.r); err == nil && (len(s.st.a.Disks.IDs) > 0 || s.st.a.Disks.Filter != nil) {
 		for _, d := range sel {
 			for i := range ds {
 				if ds[i].Name == d.Name {

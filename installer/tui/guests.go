@@ -382,7 +382,7 @@ func newGuestDraft(g installer.Guest, index int) *guestDraft {
 // freeDisks are the disks the guest being edited (index, -1 for a new one) may take whole:
 // not the host's, not the installer medium, not in use, not another guest's.
 func freeDisks(a installer.Answers, r *hwdetect.Report, index int) []hwdetect.Disk {
-	host, _ := a.SelectDisks(*r)
+	host, _ := installer.TargetDisks(a, *r)
 	taken := map[string]bool{}
 	for i, g := range a.Guests {
 		for _, d := range g.Disks {

@@ -181,7 +181,7 @@ func layoutSummary(a installer.Answers, r *hwdetect.Report) string {
 	}
 	fmt.Fprintf(&b, ", guests: %s", a.GuestKind())
 	var disks []string
-	if ds, err := a.SelectDisks(*r); err == nil {
+	if ds, err := installer.TargetDisks(a, *r); err == nil {
 		for _, d := range ds {
 			disks = append(disks, fmt.Sprintf("%s (%s)", d.Name, installer.Size(d.SizeBytes).Human()))
 		}

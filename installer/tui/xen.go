@@ -24,14 +24,14 @@ type xenForm struct {
 
 // autoXen is the answers' xen section left to the machine: what dom0 would get.
 func (f *xenForm) auto() (installer.Size, int) {
-	a := f.st.a
-	a.Xen.Dom0Memory, a.Xen.Dom0VCPUs = 0, 0
-	return a.Dom0Memory(&f.st.r), a.Dom0VCPUs(&f.st.r)
+	x := f.st.a.Xen
+	x.Dom0Memory, x.Dom0VCPUs = 0, 0
+	return installer.Dom0Sizes(x, &f.st.r)
 }
 
 func (f *xenForm) load() {
-	f.mem = f.st.a.Dom0Memory(&f.st.r).String()
-	f.vcpus = strconv.Itoa(f.st.a.Dom0VCPUs(&f.st.r))
+	mem, vcpus := installer.Dom0Sizes(f.st.a.Xen, &f.st.r)
+	f.mem, f.vcpus = mem.String(), strconv.Itoa(vcpus)
 	f.pass = append([]string{}, f.st.a.Xen.Passthrough...)
 	f.serial = f.st.a.Boot.SerialConsole
 }
