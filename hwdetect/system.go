@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jaypipes/ghw"
 )
@@ -264,10 +265,20 @@ func (s *scanner) xlInfo() *XenInfo {
 	return &xi
 }
 
+// xlInfoTimeout bounds xl info: it asks xenstored and the hypervisor, and a wedged
+// xenstored would otherwise hang every probe (and the installer's first screen) with it.
+var xlInfoTimeout = 20 * time.Second
+
 func runXLInfo() ([]byte, error) {
-	cmd := exec.Command("xl", "info")
+	ctx, cancel := context.WithTimeout(context.Background(), xlInfoTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "xl", "info")
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	cmd.WaitDelay = time.Second
 	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("xl info: no answer within %s (is xenstored running?)", xlInfoTimeout)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("xl info: %w: %s", err, bytes.TrimSpace(out))
 	}
