@@ -50,11 +50,14 @@ func stepOf(p Plan, k int) string {
 	return ""
 }
 
-func noopHooks(p Plan, calls *[]string) map[Action]func(context.Context, Step) error {
-	h := map[Action]func(context.Context, Step) error{}
+func noopHooks(p Plan, calls *[]string) map[Action]Hook {
+	h := map[Action]Hook{}
 	for _, s := range p.Steps {
 		if s.Action != "" {
-			h[s.Action] = func(_ context.Context, s Step) error { *calls = append(*calls, string(s.Action)); return nil }
+			h[s.Action] = func(_ context.Context, s Step, _ StepEvents) error {
+				*calls = append(*calls, string(s.Action))
+				return nil
+			}
 		}
 	}
 	return h
