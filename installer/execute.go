@@ -292,7 +292,10 @@ func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
 			err = interrupted(ctx, err)
 			st.Failed, st.Error = s.Name, err.Error()
 			if serr := save(); serr != nil {
+				// Resume still works (the done steps were recorded), but the state file
+				// does not say what failed: say so with the failure.
 				o.Log.Error("write install state", "error", serr.Error())
+				err = errors.Join(err, fmt.Errorf("record the failure in the install state: %w", serr))
 			}
 			return &StepError{Step: s.Name, Err: err}
 		}
@@ -321,7 +324,10 @@ func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
 			}
 			st.Failed, st.Error = s.Name, err.Error()
 			if serr := save(); serr != nil {
+				// Resume still works (the done steps were recorded), but the state file
+				// does not say what failed: say so with the failure.
 				o.Log.Error("write install state", "error", serr.Error())
+				err = errors.Join(err, fmt.Errorf("record the failure in the install state: %w", serr))
 			}
 			return &StepError{Step: s.Name, Err: err}
 		}

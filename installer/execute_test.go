@@ -225,3 +225,28 @@ func TestExecRunner(t *testing.T) {
 		t.Errorf("LC_ALL = %q, %v; want C", out, err)
 	}
 }
+
+// TestStateWriteFailureOnFailure: when the state file cannot record a failed step, the
+// failure says so (and still names the step and its command), rather than only the log.
+func TestStateWriteFailureOnFailure(t *testing.T) {
+	p := syntheticPlan()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.json")
+	var calls []string
+	rec := &recorder{failAt: 0}
+	err := Execute(context.Background(), p, runnerFunc(func(ctx context.Context, argv []string) ([]byte, error) {
+		// Something takes the state file's place while disko runs.
+		if rerr := os.Remove(state); rerr != nil {
+			t.Fatal(rerr)
+		}
+		if merr := os.MkdirAll(filepath.Join(state, "x"), 0o755); merr != nil {
+			t.Fatal(merr)
+		}
+		return rec.Run(ctx, argv)
+	}), ExecOptions{StateFile: state, Root: dir, Hooks: noopHooks(p, &calls)})
+	var se *StepError
+	var ce *CommandError
+	if !errors.As(err, &se) || se.Step != "disko" || !errors.As(err, &ce) || !strings.Contains(err.Error(), "record the failure in the install state: write "+state) {
+		t.Errorf("Execute = %v, want the disko failure and the state file's", err)
+	}
+}

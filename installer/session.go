@@ -266,7 +266,9 @@ func printEvent(w io.Writer, e Event) {
 	case StepNote:
 		fmt.Fprintln(w, e.Line)
 	case StepVerified:
-		fmt.Fprint(w, e.Verification.String())
+		if e.Verification != nil {
+			fmt.Fprint(w, e.Verification.String())
+		}
 	}
 }
 
