@@ -381,3 +381,36 @@ func TestWebhookErrorRedacted(t *testing.T) {
 		t.Errorf("console:\n%s", console)
 	}
 }
+
+// TestSessionDryRunTranscriptUnwritable: a dry run whose transcript cannot be written fails
+// with that error; and when the install failed too, the transcript's problem is reported
+// with the failure rather than dropped.
+func TestSessionDryRunTranscriptUnwritable(t *testing.T) {
+	for _, failed := range []bool{false, true} {
+		s, console, _ := testSession(t, nil)
+		s.Installer.DryRun = true
+		s.WorkDir = ""
+		if failed {
+			s.Installer.Report.Memory.TotalBytes = uint64(GiB) // a hard preflight issue
+		}
+		if err := os.MkdirAll(filepath.Join(s.Installer.Root, "transcript.txt", "x"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Run(context.Background())
+		var f *Failure
+		switch {
+		case err == nil || !strings.Contains(err.Error(), "transcript.txt"):
+			t.Errorf("failed=%t: Run = %v, want the transcript's error", failed, err)
+		case failed && (!errors.As(err, &f) || !errors.Is(err, ErrPreflight) || len(f.Problems) != 1):
+			t.Errorf("failed=%t: Run = %v, want the preflight failure with the transcript's problem", failed, err)
+		case !failed && errors.As(err, &f):
+			t.Errorf("failed=%t: Run = %v, a *Failure of an install that ran", failed, err)
+		}
+		if _, err := os.Stat(filepath.Join(s.Installer.Root, "install.log")); err != nil {
+			t.Errorf("failed=%t: the dry run's log is not in its Root: %v", failed, err)
+		}
+		if strings.Contains(console.String(), "dry run done") {
+			t.Errorf("failed=%t: console claims success:\n%s", failed, console)
+		}
+	}
+}
