@@ -310,8 +310,12 @@ func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
 				o.Log.Info("removed", "step", s.Name, "path", f)
 			} else if !errors.Is(rerr, fs.ErrNotExist) {
 				o.Log.Error("remove", "step", s.Name, "path", f, "error", rerr.Error())
+				// A failed step's error does not hide that the file (a passphrase) is left.
+				rerr = fmt.Errorf("remove %s: %w", f, rerr)
 				if err == nil {
-					err = fmt.Errorf("remove %s: %w", f, rerr)
+					err = rerr
+				} else {
+					err = errors.Join(err, rerr)
 				}
 			}
 		}

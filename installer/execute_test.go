@@ -250,3 +250,20 @@ func TestStateWriteFailureOnFailure(t *testing.T) {
 		t.Errorf("Execute = %v, want the disko failure and the state file's", err)
 	}
 }
+
+// TestScrubFailureOnFailedStep: a file a failed step must remove (the passphrase) that
+// cannot be removed is named in the step's failure, not only in the log.
+func TestScrubFailureOnFailedStep(t *testing.T) {
+	dir := t.TempDir()
+	key := "/tmp/xennix/luks.key"
+	// A non-empty directory where the key is: os.Remove fails, even for root.
+	if err := os.MkdirAll(filepath.Join(dir, key, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := Plan{Steps: []Step{{Name: "disko", Commands: [][]string{{"disko"}}, Scrub: []string{key}}}}
+	err := Execute(context.Background(), p, &recorder{failAt: 0}, ExecOptions{StateFile: filepath.Join(dir, "s.json"), Root: dir})
+	var ce *CommandError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "remove "+key) {
+		t.Errorf("Execute = %v, want disko's failure and the key's removal", err)
+	}
+}
