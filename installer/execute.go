@@ -104,6 +104,12 @@ const (
 	StepDone
 	StepSkipped
 	StepFailed
+	// StepNote is a line a step's action reports (a preflight finding, a change to the live
+	// network, what a dry run would have done): the headless output prints it, unlike
+	// StepOutput, which is commands' output for the log pane.
+	StepNote
+	// StepVerified carries the verification of the installed system (Event.Verification).
+	StepVerified
 )
 
 // Event is progress from Execute, for the TUI and the headless output.
@@ -113,10 +119,37 @@ type Event struct {
 	Total    int
 	Step     string
 	Title    string
-	Line     string // StepOutput: one line of output, or the command about to run
+	Line     string // StepOutput: one line of output, or the command about to run; StepNote: the line
 	Duration time.Duration
 	Err      error
+	// Verification is StepVerified's result, typed, for a display to show as it likes.
+	Verification *Verification
 }
+
+// StepEvents is the event sink of one step, which Execute hands to the step's hook: what
+// the hook reports arrives as events of that step, typed, rather than as text that a
+// display would have to parse back. The zero value discards everything.
+type StepEvents struct {
+	emit func(Event)
+	step Event // the step's Index, Total, Step and Title
+}
+
+func (s StepEvents) send(e Event) {
+	if s.emit == nil {
+		return
+	}
+	e.Index, e.Total, e.Step, e.Title = s.step.Index, s.step.Total, s.step.Step, s.step.Title
+	s.emit(e)
+}
+
+// Note reports one line the step's action has to say: a StepNote event.
+func (s StepEvents) Note(line string) { s.send(Event{Kind: StepNote, Line: line}) }
+
+// Verified reports the verification of the installed system: a StepVerified event.
+func (s StepEvents) Verified(v Verification) { s.send(Event{Kind: StepVerified, Verification: &v}) }
+
+// Hook carries out a step's action. ev is the step's event sink.
+type Hook func(ctx context.Context, s Step, ev StepEvents) error
 
 // StepError is an install that stopped at a step: it names the step and, for a command, the
 // command, its exit status and the tail of its output.
@@ -162,7 +195,7 @@ type ExecOptions struct {
 	// Events receives progress; may be nil.
 	Events func(Event)
 	// Hooks run the steps' actions. A step whose action has no hook fails.
-	Hooks map[Action]func(ctx context.Context, s Step) error
+	Hooks map[Action]Hook
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -259,7 +292,10 @@ func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
 			err = interrupted(ctx, err)
 			st.Failed, st.Error = s.Name, err.Error()
 			if serr := save(); serr != nil {
+				// Resume still works (the done steps were recorded), but the state file
+				// does not say what failed: say so with the failure.
 				o.Log.Error("write install state", "error", serr.Error())
+				err = errors.Join(err, fmt.Errorf("record the failure in the install state: %w", serr))
 			}
 			return &StepError{Step: s.Name, Err: err}
 		}
@@ -267,17 +303,19 @@ func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
 		emit(ev)
 		start := o.Now()
 		o.Log.Info("step started", "step", s.Name, "title", s.Title, "destroys", s.Destroys)
-		err := runStep(ctx, s, runner, o, func(line string) {
-			emit(Event{Kind: StepOutput, Index: i, Total: total, Step: s.Name, Title: s.Title, Line: line})
-		})
+		err := runStep(ctx, s, runner, o, StepEvents{emit: emit, step: ev})
 		dur := o.Now().Sub(start)
 		for _, f := range s.Scrub {
 			if rerr := os.Remove(filepath.Join(o.Root, f)); rerr == nil {
 				o.Log.Info("removed", "step", s.Name, "path", f)
 			} else if !errors.Is(rerr, fs.ErrNotExist) {
 				o.Log.Error("remove", "step", s.Name, "path", f, "error", rerr.Error())
+				// A failed step's error does not hide that the file (a passphrase) is left.
+				rerr = fmt.Errorf("remove %s: %w", f, rerr)
 				if err == nil {
-					err = fmt.Errorf("remove %s: %w", f, rerr)
+					err = rerr
+				} else {
+					err = errors.Join(err, rerr)
 				}
 			}
 		}
@@ -290,7 +328,10 @@ func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
 			}
 			st.Failed, st.Error = s.Name, err.Error()
 			if serr := save(); serr != nil {
+				// Resume still works (the done steps were recorded), but the state file
+				// does not say what failed: say so with the failure.
 				o.Log.Error("write install state", "error", serr.Error())
+				err = errors.Join(err, fmt.Errorf("record the failure in the install state: %w", serr))
 			}
 			return &StepError{Step: s.Name, Err: err}
 		}
@@ -307,7 +348,8 @@ func Execute(ctx context.Context, p Plan, runner Runner, o ExecOptions) error {
 	return nil
 }
 
-func runStep(ctx context.Context, s Step, runner Runner, o ExecOptions, line func(string)) error {
+func runStep(ctx context.Context, s Step, runner Runner, o ExecOptions, ev StepEvents) error {
+	line := func(l string) { ev.send(Event{Kind: StepOutput, Line: l}) }
 	for _, f := range s.Files {
 		dst := filepath.Join(o.Root, f.Path)
 		if err := WriteFileAtomic(dst, f.Data, f.Mode); err != nil {
@@ -338,7 +380,7 @@ func runStep(ctx context.Context, s Step, runner Runner, o ExecOptions, line fun
 		if !ok {
 			return fmt.Errorf("no handler for action %s", s.Action)
 		}
-		if err := hook(ctx, s); err != nil {
+		if err := hook(ctx, s, ev); err != nil {
 			return err
 		}
 	}

@@ -50,11 +50,14 @@ func stepOf(p Plan, k int) string {
 	return ""
 }
 
-func noopHooks(p Plan, calls *[]string) map[Action]func(context.Context, Step) error {
-	h := map[Action]func(context.Context, Step) error{}
+func noopHooks(p Plan, calls *[]string) map[Action]Hook {
+	h := map[Action]Hook{}
 	for _, s := range p.Steps {
 		if s.Action != "" {
-			h[s.Action] = func(_ context.Context, s Step) error { *calls = append(*calls, string(s.Action)); return nil }
+			h[s.Action] = func(_ context.Context, s Step, _ StepEvents) error {
+				*calls = append(*calls, string(s.Action))
+				return nil
+			}
 		}
 	}
 	return h
@@ -220,5 +223,47 @@ func TestExecRunner(t *testing.T) {
 	}
 	if out, err := (ExecRunner{}).Run(context.Background(), []string{"sh", "-c", "echo $LC_ALL"}); err != nil || strings.TrimSpace(string(out)) != "C" {
 		t.Errorf("LC_ALL = %q, %v; want C", out, err)
+	}
+}
+
+// TestStateWriteFailureOnFailure: when the state file cannot record a failed step, the
+// failure says so (and still names the step and its command), rather than only the log.
+func TestStateWriteFailureOnFailure(t *testing.T) {
+	p := syntheticPlan()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.json")
+	var calls []string
+	rec := &recorder{failAt: 0}
+	err := Execute(context.Background(), p, runnerFunc(func(ctx context.Context, argv []string) ([]byte, error) {
+		// Something takes the state file's place while disko runs.
+		if rerr := os.Remove(state); rerr != nil {
+			t.Fatal(rerr)
+		}
+		if merr := os.MkdirAll(filepath.Join(state, "x"), 0o755); merr != nil {
+			t.Fatal(merr)
+		}
+		return rec.Run(ctx, argv)
+	}), ExecOptions{StateFile: state, Root: dir, Hooks: noopHooks(p, &calls)})
+	var se *StepError
+	var ce *CommandError
+	if !errors.As(err, &se) || se.Step != "disko" || !errors.As(err, &ce) || !strings.Contains(err.Error(), "record the failure in the install state: write "+state) {
+		t.Errorf("Execute = %v, want the disko failure and the state file's", err)
+	}
+}
+
+// TestScrubFailureOnFailedStep: a file a failed step must remove (the passphrase) that
+// cannot be removed is named in the step's failure, not only in the log.
+func TestScrubFailureOnFailedStep(t *testing.T) {
+	dir := t.TempDir()
+	key := "/tmp/xennix/luks.key"
+	// A non-empty directory where the key is: os.Remove fails, even for root.
+	if err := os.MkdirAll(filepath.Join(dir, key, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := Plan{Steps: []Step{{Name: "disko", Commands: [][]string{{"disko"}}, Scrub: []string{key}}}}
+	err := Execute(context.Background(), p, &recorder{failAt: 0}, ExecOptions{StateFile: filepath.Join(dir, "s.json"), Root: dir})
+	var ce *CommandError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "remove "+key) {
+		t.Errorf("Execute = %v, want disko's failure and the key's removal", err)
 	}
 }

@@ -55,8 +55,6 @@ type Installer struct {
 	Root   string
 	// LogPath is the install log that is copied onto the target.
 	LogPath string
-	// Out receives what a dry run would have done.
-	Out io.Writer
 	// PassphraseLater: the encryption passphrase is not in its file, and need not be: the
 	// TUI's dry run holds the passphrase it took in memory and never writes it.
 	PassphraseLater bool
@@ -91,9 +89,6 @@ func (in *Installer) defaults() {
 	}
 	if in.Now == nil {
 		in.Now = time.Now
-	}
-	if in.Out == nil {
-		in.Out = io.Discard
 	}
 }
 
@@ -228,10 +223,12 @@ func (p Plan) WipeSummary() []string {
 	return out
 }
 
-// Hooks returns Execute's action handlers.
-func (in *Installer) Hooks() map[Action]func(context.Context, Step) error {
+// Hooks returns Execute's action handlers. What they have to say (preflight findings,
+// network changes, the verification, what a dry run would have done) goes to their step's
+// event sink.
+func (in *Installer) Hooks() map[Action]Hook {
 	in.defaults()
-	return map[Action]func(context.Context, Step) error{
+	return map[Action]Hook{
 		ActionPreflight: in.preflightHook,
 		ActionNetwork:   in.networkHook,
 		ActionVerify:    in.verifyHook,
@@ -240,10 +237,10 @@ func (in *Installer) Hooks() map[Action]func(context.Context, Step) error {
 	}
 }
 
-func (in *Installer) preflightHook(ctx context.Context, _ Step) error {
+func (in *Installer) preflightHook(ctx context.Context, _ Step, ev StepEvents) error {
 	var hard []string
 	for _, i := range in.Preflight(ctx) {
-		fmt.Fprintln(in.Out, i)
+		ev.Note(i.String())
 		if i.Hard {
 			hard = append(hard, i.Msg)
 		}
@@ -255,15 +252,15 @@ func (in *Installer) preflightHook(ctx context.Context, _ Step) error {
 	return nil
 }
 
-func (in *Installer) networkHook(ctx context.Context, _ Step) error {
+func (in *Installer) networkHook(ctx context.Context, _ Step, ev StepEvents) error {
 	c := in.Plan.Host.Network
 	if in.DryRun {
-		fmt.Fprintf(in.Out, "would apply the network live: bridge %s\n", c.WithDefaults().Bridge)
+		ev.Note("would apply the network live: bridge " + c.WithDefaults().Bridge)
 		return nil
 	}
 	changes, err := in.ApplyNet(ctx, c)
 	for _, ch := range changes {
-		fmt.Fprintf(in.Out, "network: %s\n", ch)
+		ev.Note("network: " + ch)
 	}
 	if err != nil {
 		return fmt.Errorf("apply the network live: %w", err)
@@ -271,20 +268,20 @@ func (in *Installer) networkHook(ctx context.Context, _ Step) error {
 	return nil
 }
 
-func (in *Installer) verifyHook(_ context.Context, _ Step) error {
+func (in *Installer) verifyHook(_ context.Context, _ Step, ev StepEvents) error {
 	if in.DryRun {
-		fmt.Fprintln(in.Out, "would verify the installed system in", TargetDir)
+		ev.Note("would verify the installed system in " + TargetDir)
 		return nil
 	}
 	v := VerifyTarget(filepath.Join(in.Root, TargetDir), in.Plan.Host.Loader, in.Plan.Host.Firmware)
-	fmt.Fprint(in.Out, v.String())
+	ev.Verified(v)
 	if !v.OK {
 		return fmt.Errorf("the installed system would not boot Xen:\n%s", v)
 	}
 	return nil
 }
 
-func (in *Installer) saveLogHook(_ context.Context, _ Step) error {
+func (in *Installer) saveLogHook(_ context.Context, _ Step, _ StepEvents) error {
 	if in.LogPath == "" {
 		return nil
 	}
@@ -303,22 +300,25 @@ const (
 	EventFailed    = "failed"
 )
 
-func (in *Installer) webhookHook(ctx context.Context, s Step) error {
-	ev := EventStarted
+func (in *Installer) webhookHook(ctx context.Context, s Step, ev StepEvents) error {
+	event := EventStarted
 	if s.Name == "notify-succeeded" {
-		ev = EventSucceeded
+		event = EventSucceeded
 	}
-	return in.Notify(ctx, ev, nil)
-}
-
-// Notify POSTs an install event to the answers' webhook (nothing when there is none): the
-// event, host, plan summary, hardware report and, for failures, the error.
-func (in *Installer) Notify(ctx context.Context, event string, failure error) error {
-	in.defaults()
-	hook := in.Answers.Install.Webhook
-	if hook == "" {
+	if hook := in.Answers.Install.Webhook; in.DryRun && hook != "" {
+		b, err := in.webhookBody(event, nil)
+		if err != nil {
+			return err
+		}
+		ev.Note(fmt.Sprintf("would POST %s event to %s (%d bytes)", event, redactURL(hook), len(b)))
 		return nil
 	}
+	return in.Notify(ctx, event, nil)
+}
+
+// webhookBody is what Notify POSTs: the event, host, plan summary, hardware report and,
+// for failures, the error.
+func (in *Installer) webhookBody(event string, failure error) ([]byte, error) {
 	body := map[string]any{
 		"event":    event,
 		"host":     in.Answers.Host.Hostname,
@@ -329,13 +329,20 @@ func (in *Installer) Notify(ctx context.Context, event string, failure error) er
 	if failure != nil {
 		body["error"] = failure.Error()
 	}
-	b, err := json.Marshal(body)
+	return json.Marshal(body)
+}
+
+// Notify POSTs an install event to the answers' webhook (nothing when there is none, or in
+// a dry run, whose webhook step only says what it would send): see webhookBody.
+func (in *Installer) Notify(ctx context.Context, event string, failure error) error {
+	in.defaults()
+	hook := in.Answers.Install.Webhook
+	if hook == "" || in.DryRun {
+		return nil
+	}
+	b, err := in.webhookBody(event, failure)
 	if err != nil {
 		return err
-	}
-	if in.DryRun {
-		fmt.Fprintf(in.Out, "would POST %s event to %s (%d bytes)\n", event, redactURL(hook), len(b))
-		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()

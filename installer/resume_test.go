@@ -65,7 +65,7 @@ func TestResumeRerunsPreflight(t *testing.T) {
 			}
 			rec2 := &recorder{failAt: -1}
 			hooks := in.Hooks()
-			hooks[ActionVerify] = func(context.Context, Step) error { return nil } // no /mnt here
+			hooks[ActionVerify] = func(context.Context, Step, StepEvents) error { return nil } // no /mnt here
 			err := Execute(context.Background(), p, rec2, ExecOptions{StateFile: state, Root: dir, Resume: true, Hooks: hooks})
 			if tc.wantErr == "" {
 				if err != nil {

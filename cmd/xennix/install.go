@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -104,24 +100,54 @@ func printProblems(w io.Writer, name string, err error) error {
 	return errSilent
 }
 
+// planOptions are the plan's inputs from this binary and the image it runs from.
+func planOptions() (installer.PlanOptions, error) {
+	inputs, err := imageInputs()
+	if err != nil {
+		return installer.PlanOptions{}, err
+	}
+	return installer.PlanOptions{Inputs: inputs, HostModules: hostModules()}, nil
+}
+
 func planFor(w io.Writer, data []byte, name string, rep hwdetect.Report) (installer.Answers, installer.Plan, error) {
 	a, err := installer.ParseAndValidate(name, data, installer.Defaults(&rep), &rep)
 	if err != nil {
 		return a, installer.Plan{}, printProblems(w, name, err)
 	}
-	inputs, err := imageInputs()
+	o, err := planOptions()
 	if err != nil {
 		return a, installer.Plan{}, err
 	}
-	h, err := installer.Resolve(a, &rep)
-	if err != nil {
-		return a, installer.Plan{}, printProblems(w, name, err)
-	}
-	p, err := installer.NewPlan(h, installer.PlanOptions{Inputs: inputs, HostModules: hostModules()})
+	p, err := installer.PlanInstall(a, rep, o)
 	if err != nil {
 		return a, p, printProblems(w, name, err)
 	}
 	return a, p, nil
+}
+
+// dryRunRoot makes the --out directory of a dry run and returns it absolute; it is "" for
+// a real install.
+func dryRunRoot(f installFlags) (string, error) {
+	if !f.dryRun {
+		return "", nil
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return "", err
+	}
+	root, err := filepath.Abs(f.out)
+	if err != nil {
+		return "", fmt.Errorf("--out: %w", err)
+	}
+	return root, nil
+}
+
+// reported is errSilent for an install failure the session has already reported.
+func reported(err error) error {
+	var f *installer.Failure
+	if errors.As(err, &f) {
+		return errSilent
+	}
+	return err
 }
 
 func runInstall(ctx context.Context, w io.Writer, f installFlags) error {
@@ -154,138 +180,17 @@ func runInstall(ctx context.Context, w io.Writer, f installFlags) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Installing %s\n", plan.Summary)
-	for _, n := range plan.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
-	for _, d := range plan.WipeSummary() {
-		fmt.Fprintf(w, "ERASES %s\n", d)
-	}
-
-	state := filepath.Join(installer.WorkDir, "state.json")
-	logPath := filepath.Join(installer.WorkDir, "install.log")
-	var runner installer.Runner = installer.ExecRunner{}
-	var dry *installer.DryRunner
-	root := ""
-	if f.dryRun {
-		if err := os.MkdirAll(f.out, 0o755); err != nil {
-			return err
-		}
-		if root, err = filepath.Abs(f.out); err != nil {
-			return fmt.Errorf("--out: %w", err)
-		}
-		state = filepath.Join(root, "state.json")
-		logPath = filepath.Join(root, "install.log")
-		dry = &installer.DryRunner{}
-		runner = dry
-		fmt.Fprintf(w, "dry run: nothing on this machine changes; files and transcript go to %s\n", root)
-	}
-	log, closer, err := installer.NewLog(logPath, a.Secrets()...)
+	root, err := dryRunRoot(f)
 	if err != nil {
 		return err
 	}
-	defer closer.Close()
-	log.Info("install", "summary", plan.Summary, "dry_run", f.dryRun, "resume", f.resume)
-
-	in := &installer.Installer{Answers: a, Plan: plan, Report: rep, Headless: true, DryRun: f.dryRun, Root: root, LogPath: logPath, Out: w}
-	if f.dryRun {
-		// The report is the one given; do not rescan a machine that is not the target.
-		in.Rescan = func() (hwdetect.Report, error) { return rep, nil }
-		in.Euid = func() int { return 0 }
+	s := &installer.Session{
+		Installer: installer.Installer{Answers: a, Plan: plan, Report: rep, Headless: true, DryRun: f.dryRun, Root: root},
+		Resume:    f.resume,
+		Console:   w,
 	}
-	err = installer.Execute(ctx, plan, runner, installer.ExecOptions{
-		StateFile: state, Resume: f.resume, Root: root, Log: log, Hooks: in.Hooks(),
-		Events: progressLine(w),
-	})
-	if f.dryRun {
-		t := plan.Transcript() + "\n# Commands as the dry run recorded them:\n$ " + strings.Join(dry.Transcript, "\n$ ") + "\n"
-		if werr := installer.WriteFileAtomic(filepath.Join(root, "transcript.txt"), []byte(t), 0o644); werr != nil {
-			return werr
-		}
-		if err == nil {
-			fmt.Fprintf(w, "dry run done: %d files and %d commands in %s/transcript.txt\n", len(plan.Files()), len(dry.Transcript), root)
-		}
-	}
-	if err == nil {
-		return nil
-	}
-	if f.dryRun {
-		// The same report as a real install's, without its side effects.
-		fmt.Fprintf(w, "\nINSTALL FAILED: %s\n", installer.Redact(err.Error(), a.Secrets()...))
-		return errSilent
-	}
-	reportFailure(ctx, w, in, plan, err, log, logPath, failureDirs{work: installer.WorkDir, bundles: "/tmp"})
-	return errSilent
-}
-
-// failureDirs are where a failure leaves its marker (work/FAILED) and its support bundle.
-type failureDirs struct{ work, bundles string }
-
-// reportFailure is what every failed install does, an interrupted one (SIGINT, SIGTERM)
-// included: the "failed" webhook, a failure marker and a support bundle, and where to look.
-// ctx may be cancelled already (the interrupt): the webhook still gets its own bounded time.
-func reportFailure(ctx context.Context, w io.Writer, in *installer.Installer, plan installer.Plan, failure error, log *slog.Logger, logPath string, dirs failureDirs) {
-	if nerr := in.Notify(context.WithoutCancel(ctx), installer.EventFailed, failure); nerr != nil {
-		log.Error("webhook", "error", nerr.Error())
-		fmt.Fprintf(w, "could not tell the webhook: %s\n", installer.Redact(nerr.Error(), in.Answers.Secrets()...))
-	}
-	writeFailure(w, in, plan, failure, logPath, dirs)
-}
-
-// writeFailure leaves a failure marker and a support bundle, and says where: a failed
-// headless install stays on the console and never reboots by itself. Webhook credentials
-// are redacted in all of it.
-func writeFailure(w io.Writer, in *installer.Installer, plan installer.Plan, failure error, logPath string, dirs failureDirs) {
-	now := time.Now()
-	secrets := in.Answers.Secrets()
-	msg := installer.Redact(failure.Error(), secrets...)
-	fmt.Fprintf(w, "\nINSTALL FAILED: %s\n", msg)
-	if err := installer.WriteFileAtomic(filepath.Join(dirs.work, "FAILED"), []byte(msg+"\n"), 0o644); err != nil {
-		fmt.Fprintf(w, "could not write the failure marker: %v\n", err)
-	}
-	entries := map[string][]byte{"error.txt": []byte(msg + "\n"), "plan.txt": []byte(installer.Redact(plan.Transcript(), secrets...))}
-	if b, err := os.ReadFile(logPath); err == nil {
-		entries["install.log"] = []byte(installer.Redact(string(b), secrets...))
-	}
-	if b, err := json.MarshalIndent(in.Report, "", "  "); err == nil {
-		entries["hardware.json"] = b
-	}
-	if b, err := in.Answers.Marshal("answers of the failed install (secrets only as hashes)"); err == nil {
-		entries["answers.yaml"] = []byte(installer.Redact(string(b), secrets...))
-	}
-	dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if b, err := (installer.ExecRunner{}).Run(dctx, []string{"dmesg", "--ctime"}); err == nil {
-		lines := strings.Split(string(b), "\n")
-		if len(lines) > 300 {
-			lines = lines[len(lines)-300:]
-		}
-		entries["dmesg-tail.txt"] = []byte(strings.Join(lines, "\n"))
-	}
-	bundle := filepath.Join(dirs.bundles, fmt.Sprintf("xennix-support-%s.tar.gz", now.UTC().Format("20060102T150405Z")))
-	if err := installer.SupportBundle(bundle, entries, now); err != nil {
-		fmt.Fprintf(w, "could not write a support bundle: %v\n", err)
-	} else {
-		fmt.Fprintf(w, "support bundle: %s\n", bundle)
-	}
-	fmt.Fprintf(w, "install log: %s\nfix the cause, then continue with: xennix install --answers … --resume\n", logPath)
-}
-
-// progressLine prints one line per step on a plain terminal.
-func progressLine(w io.Writer) func(installer.Event) {
-	return func(e installer.Event) {
-		n := fmt.Sprintf("[%d/%d]", e.Index+1, e.Total)
-		switch e.Kind {
-		case installer.StepStarted:
-			fmt.Fprintf(w, "%s %s ...\n", n, e.Title)
-		case installer.StepDone:
-			fmt.Fprintf(w, "%s %s: done (%s)\n", n, e.Title, e.Duration.Round(100*time.Millisecond))
-		case installer.StepSkipped:
-			fmt.Fprintf(w, "%s %s: done before, skipped\n", n, e.Title)
-		case installer.StepFailed:
-			fmt.Fprintf(w, "%s %s: FAILED after %s\n", n, e.Title, e.Duration.Round(100*time.Millisecond))
-		}
-	}
+	_, err = s.Run(ctx)
+	return reported(err)
 }
 
 func newPlanCmd() *cobra.Command {

@@ -117,19 +117,3 @@ func TestInteractiveInstallNeedsResumableAnswers(t *testing.T) {
 		t.Error("files were written")
 	}
 }
-
-// TestEventWriter checks the hooks' printed lines become step output of the current step.
-func TestEventWriter(t *testing.T) {
-	var got []installer.Event
-	w := &eventWriter{events: func(e installer.Event) { got = append(got, e) }}
-	w.setStep(installer.Event{Index: 2, Total: 5, Step: "verify"})
-	if _, err := w.Write([]byte("ok   one\nok  tw")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write([]byte("o\n")); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 || got[0].Line != "ok   one" || got[1].Line != "ok  two" || got[1].Index != 2 || got[1].Kind != installer.StepOutput {
-		t.Errorf("events = %+v", got)
-	}
-}

@@ -150,11 +150,8 @@ func (d *done) View() string {
 	} else {
 		b.WriteString(s.Title.Render("XenNix is installed on "+d.st.a.Host.Hostname+".") + "\n\n")
 	}
-	if v := d.st.result.Verification; v != "" {
-		b.WriteString(wrapCode(v, d.w))
-		if !strings.HasSuffix(v, "\n") {
-			b.WriteString("\n")
-		}
+	if v := d.st.result.Verification; v != nil {
+		b.WriteString(wrapCode(v.String(), d.w))
 		b.WriteString("\n")
 	}
 	for _, n := range d.st.result.Notes {
@@ -180,5 +177,9 @@ func (d *done) View() string {
 
 // doneText is what the accessible mode prints at the end, like the done screen.
 func doneText(st *state) string {
-	return fmt.Sprintf("%s\n%s", st.result.Verification, strings.Join(st.result.Notes, "\n"))
+	notes := strings.Join(st.result.Notes, "\n")
+	if v := st.result.Verification; v != nil {
+		return fmt.Sprintf("%s\n%s", v, notes)
+	}
+	return notes
 }

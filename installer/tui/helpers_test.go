@@ -87,16 +87,22 @@ func (r *recorder) Run(_ context.Context, argv []string) ([]byte, error) {
 func fakeInstall(dir string, rec *recorder, got *InstallRequest) func(context.Context, InstallRequest) (InstallResult, error) {
 	return func(ctx context.Context, req InstallRequest) (InstallResult, error) {
 		*got = req
-		hooks := map[installer.Action]func(context.Context, installer.Step) error{}
+		hooks := map[installer.Action]installer.Hook{}
 		for _, a := range []installer.Action{installer.ActionPreflight, installer.ActionNetwork, installer.ActionVerify, installer.ActionSaveLog, installer.ActionWebhook} {
-			hooks[a] = func(context.Context, installer.Step) error { return nil }
+			hooks[a] = func(context.Context, installer.Step, installer.StepEvents) error { return nil }
 		}
 		err := installer.Execute(ctx, req.Plan, rec, installer.ExecOptions{
 			StateFile: filepath.Join(dir, "state.json"), Root: dir, Resume: req.Resume, Hooks: hooks, Events: req.Events,
 			Now: func() time.Time { return time.Unix(0, 0) },
 		})
-		return InstallResult{Verification: "ok   xen bootspec           (fake)\nverdict: the new system will boot Xen\n", LogPath: filepath.Join(dir, "install.log")}, err
+		return InstallResult{Verification: fakeVerification("(fake)"), LogPath: filepath.Join(dir, "install.log")}, err
 	}
+}
+
+// fakeVerification is a passed verification of one check.
+func fakeVerification(detail string) *installer.Verification {
+	return &installer.Verification{Mode: "target", Root: installer.TargetDir, OK: true,
+		Checks: []installer.Check{{Name: "xen bootspec", OK: true, Detail: detail}}}
 }
 
 // drive runs a model without a terminal: each message's commands are run and their

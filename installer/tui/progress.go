@@ -203,8 +203,12 @@ func (p *progress) event(e installer.Event) {
 	case installer.StepStarted:
 		r.state = stepRunning
 		p.logLines([]string{"== " + e.Title})
-	case installer.StepOutput:
+	case installer.StepOutput, installer.StepNote:
 		p.logLines([]string{e.Line})
+	case installer.StepVerified:
+		if e.Verification != nil {
+			p.logLines(strings.Split(strings.TrimSuffix(e.Verification.String(), "\n"), "\n"))
+		}
 	case installer.StepDone:
 		r.state, r.dur = stepDone, e.Duration
 	case installer.StepSkipped:

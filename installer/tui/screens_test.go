@@ -131,7 +131,7 @@ func TestProgressAndDoneGoldens(t *testing.T) {
 	d.keys("s")
 	checkGolden(t, "progress-failed-hint", plainView(d.m))
 
-	d.m.st.result = InstallResult{Verification: "ok   xen bootspec           org.xenproject.bootspec.v2\nverdict: the new system will boot Xen\n", LogPath: "/tmp/xennix/install.log"}
+	d.m.st.result = InstallResult{Verification: fakeVerification("org.xenproject.bootspec.v2"), LogPath: "/tmp/xennix/install.log"}
 	toScreen(d, scrDone)
 	checkGolden(t, "done", plainView(d.m))
 }

@@ -59,14 +59,16 @@ type InstallRequest struct {
 	Confirmed []string
 	// Resume continues at the failed step (retry).
 	Resume bool
-	// Events receives Execute's progress.
+	// Events receives Execute's progress and what the steps report, typed: lines
+	// (StepOutput, StepNote) and the verification (StepVerified).
 	Events func(installer.Event)
 }
 
 // InstallResult is what the done screen shows.
 type InstallResult struct {
-	// Verification is the verdict on the installed system (installer.Verification.String).
-	Verification string
+	// Verification is the verdict on the installed system; nil when there is none (a dry
+	// run verifies nothing).
+	Verification *installer.Verification
 	// LogPath is the install log.
 	LogPath string
 	// Notes are extra lines for the operator (where a dry run wrote its files).
