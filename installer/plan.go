@@ -140,7 +140,9 @@ func NewPlan(h Resolved, o PlanOptions) (Plan, error) {
 		{Name: "preflight", Title: "Check the machine", Action: ActionPreflight, Rerun: true},
 	}
 	if a.Network.IPv4.Mode == IPv4Static || a.Network.IPv6.Mode == IPv6Static {
-		steps = append(steps, Step{Name: "network", Title: "Bring up the static network", Action: ActionNetwork})
+		// Rerun: a resume after the live system restarted has lost the live network, and
+		// nixos-install needs it; applying it again when it is up changes nothing.
+		steps = append(steps, Step{Name: "network", Title: "Bring up the static network", Action: ActionNetwork, Rerun: true})
 	}
 	steps = append(steps,
 		Step{Name: "write-layout", Title: "Write the disk layout", Files: []File{{Path: diskoFile, Data: diskoNix}}},

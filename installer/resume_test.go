@@ -13,6 +13,7 @@ import (
 
 	"github.com/xennix/xennix/assets"
 	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/netsetup"
 )
 
 // resumeInstaller is an Installer for an example plan on its fixture machine, with the
@@ -366,5 +367,33 @@ func TestInterruptBetweenSteps(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "tmp/xennix/disko.nix")); err == nil {
 		t.Error("a step started after the interrupt")
+	}
+}
+
+// TestResumeReappliesStaticNetwork: the live system restarted between the failed run and
+// the resume, so the static network it brought up is gone; the resume applies it again
+// before the steps that download.
+func TestResumeReappliesStaticNetwork(t *testing.T) {
+	var now hwdetect.Report
+	in, p := resumeInstaller(t, "bios-limine-static", func() hwdetect.Report { return now })
+	now = in.Report
+	var applied int
+	in.ApplyNet = func(context.Context, netsetup.Config) ([]string, error) { applied++; return nil, nil }
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.json")
+	hooks := in.Hooks()
+	hooks[ActionVerify] = func(context.Context, Step, StepEvents) error { return nil }
+	// The first run fails at the first command after the network step (disko).
+	if err := Execute(context.Background(), p, &recorder{failAt: 0}, ExecOptions{StateFile: state, Root: dir, Hooks: hooks}); err == nil {
+		t.Fatal("first run did not fail")
+	}
+	if applied != 1 {
+		t.Fatalf("first run applied the network %d times, want 1", applied)
+	}
+	if err := Execute(context.Background(), p, &recorder{failAt: -1}, ExecOptions{StateFile: state, Root: dir, Resume: true, Hooks: hooks}); err != nil {
+		t.Fatal(err)
+	}
+	if applied != 2 {
+		t.Errorf("the resume applied the network %d more times, want 1", applied-1)
 	}
 }
