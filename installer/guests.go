@@ -57,6 +57,8 @@ type Guest struct {
 	ShutdownTimeout int `yaml:"shutdown_timeout,omitempty" json:"shutdown_timeout,omitempty"`
 	// What Xen does when the guest crashes: destroy, restart (default), preserve, coredump-destroy, coredump-restart.
 	OnCrash guests.OnCrash `yaml:"on_crash,omitempty" json:"on_crash,omitempty"`
+	// Free xl.cfg keys (xl.cfg(5)), written after XenNix's own and replacing any of the same name: key to a string, a whole number, true/false or a list of those, e.g. viridian: [defaults]. name, uuid and on_poweroff cannot be set.
+	ExtraConfig map[string]guests.XLValue `yaml:"extra_config,omitempty" json:"extra_config,omitempty"`
 }
 
 // GuestDisk is one guest disk: an existing file or device (target), or a volume created once
@@ -131,7 +133,7 @@ func (g Guest) Model() guests.Guest {
 		NoNetwork: g.NoNetwork, PCI: g.PCI, Firmware: g.Firmware, BootOrder: g.BootOrder,
 		ISO: g.ISO, SSHKeys: g.SSHKeys, After: g.After,
 		Autostart: boolOr(g.Autostart, true), RestartIfChanged: boolOr(g.RestartIfChanged, true),
-		ShutdownTimeout: g.ShutdownTimeout, OnCrash: g.OnCrash,
+		ShutdownTimeout: g.ShutdownTimeout, OnCrash: g.OnCrash, ExtraConfig: g.ExtraConfig,
 	}
 	if m.Kind == "" {
 		m.Kind = guests.KindNixOS

@@ -127,6 +127,7 @@ which are listed and never touched.
   xennix guest show NAME
   xennix guest add NAME [--memory 2GiB --vcpus 2 --volume var:20GiB ...] | --from FILE.yaml
   xennix guest set NAME KEY=VALUE...          e.g. memory=4GiB network[0].ipv4.address=192.0.2.21/24
+                                              extra_config.viridian=[defaults] (a free xl.cfg key)
   xennix guest rm NAME [--purge-disks]
   xennix guest start|stop|restart|reboot|shutdown NAME
   xennix guest apply [NAME...]                restart guests running on an outdated configuration

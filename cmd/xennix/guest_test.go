@@ -157,6 +157,8 @@ func TestGuestCommands(t *testing.T) {
 		{"set-pci-after-reboot", "set debian pci=[0000:41:00.1]", ""},
 		{"set-bad", "set web colour=red vcpus=many", ""},
 		{"set-declared", "set legacy memory=1GiB", ""},
+		{"set-extra-config", "set media extra_config.viridian=[defaults] extra_config.videoram=", ""},
+		{"set-extra-config-bad", "set media extra_config.uuid=x extra_config.Vga=1 extra_config.vga=-1", ""},
 		{"rm", "rm debian", ""},
 		{"rm-purge", "rm debian --purge-disks", ""},
 		{"rm-purge-existing-disk", "rm media --purge-disks", ""},
