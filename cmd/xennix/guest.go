@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/xennix/xennix/guests"
@@ -536,9 +535,9 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			in, ok := cmd.InOrStdin().(*os.File)
-			if !ok || !term.IsTerminal(in.Fd()) {
-				return usageError{errors.New("xennix-setup guests needs a terminal; use 'xennix guest add|set|rm'")}
+			in, err := setupInput(cmd, *f, "xennix-setup guests needs a terminal; use 'xennix-setup --accessible guests' or 'xennix guest add|set|rm'")
+			if err != nil {
+				return err
 			}
 			var declared []tui.DeclaredGuest
 			for _, n := range h.Manifest.Names() {
@@ -555,7 +554,7 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 			_, err = tui.RunGuests(cmd.Context(), tui.GuestsOptions{
 				Declared: declared,
 				SetupOptions: tui.SetupOptions{
-					Report: rep, Answers: h.Answers, Input: in, Output: w,
+					Report: rep, Answers: h.Answers, Input: in, Output: w, Accessible: f.accessible,
 					Diff: func(next installer.Answers) (string, error) {
 						changes, err := h.Changes(next, true)
 						if err != nil || len(changes) == 0 {
@@ -581,7 +580,9 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 					},
 				},
 			})
-			fmt.Fprint(w, report)
+			if !f.accessible {
+				fmt.Fprint(w, report) // the plain prompts have shown it already
+			}
 			if errors.Is(err, tui.ErrQuit) {
 				fmt.Fprintln(w, "xennix-setup: quit; nothing changed")
 				return errSilent

@@ -224,12 +224,12 @@ func TestGuestFilesAfterAdd(t *testing.T) {
 }
 
 // TestSetupGuestsNeedsTerminal: the guests screens need a terminal; without one the
-// operator is pointed at the commands (a usage error, exit 2).
+// operator is pointed at the plain prompts and the commands (a usage error, exit 2).
 func TestSetupGuestsNeedsTerminal(t *testing.T) {
 	root := guestHost(t)
 	var out bytes.Buffer
 	code := run(context.Background(), []string{"xennix-setup", "--root", root, "--hardware", "../../assets/examples/hardware/guests-thinpool.json", "guests"}, strings.NewReader(""), &out, &out)
-	if code != 2 || !strings.Contains(out.String(), "use 'xennix guest add|set|rm'") {
-		t.Errorf("xennix-setup guests without a terminal = %d, %q; want 2 and a pointer to xennix guest", code, out.String())
+	if code != 2 || !strings.Contains(out.String(), "use 'xennix-setup --accessible guests' or 'xennix guest add|set|rm'") {
+		t.Errorf("xennix-setup guests without a terminal = %d, %q; want 2 and a pointer to --accessible and xennix guest", code, out.String())
 	}
 }

@@ -51,6 +51,9 @@ func RunGuests(ctx context.Context, o GuestsOptions) (installer.Answers, error) 
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
+	if o.Accessible {
+		return runGuestsAccessible(ctx, o)
+	}
 	m := newGuestsApp(ctx, o)
 	opts := append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.Input), tea.WithOutput(o.Output)}, o.ProgramOptions...)
 	final, err := tea.NewProgram(m, opts...).Run()
@@ -71,10 +74,23 @@ type guestsApp struct {
 }
 
 func newGuestsApp(ctx context.Context, o GuestsOptions) *guestsApp {
-	start := o.Answers
-	diff := o.Diff
 	so := o.SetupOptions
-	so.Diff = func(a installer.Answers) (string, error) {
+	so.Diff = withGuestEffects(o.Answers, o.Diff)
+	m := newApp(ctx, Options{Report: o.Report, Base: o.Answers, Input: o.Input, Output: o.Output, Getenv: o.Getenv, ProgramOptions: o.ProgramOptions})
+	rev := &setupReview{st: m.st, o: so, w: 80, h: 21, vp: viewport.New()}
+	list := &guestsList{st: m.st, declared: o.Declared, w: 80, h: 21}
+	m.screens[scrWelcome] = list
+	m.screens[scrReview] = rev
+	m.order = []screenID{scrWelcome, scrReview}
+	m.cur = 0
+	m.resize(m.w, m.h)
+	return &guestsApp{setupApp: &setupApp{app: m, rev: rev}, list: list}
+}
+
+// withGuestEffects is the guests review's diff: what the change does to the guests (will
+// start, restart, stop, after reboot), then diff's files.
+func withGuestEffects(start installer.Answers, diff func(installer.Answers) (string, error)) func(installer.Answers) (string, error) {
+	return func(a installer.Answers) (string, error) {
 		effects := installer.EffectsOnGuests(start, a).String()
 		if diff == nil {
 			return effects, nil
@@ -85,15 +101,6 @@ func newGuestsApp(ctx context.Context, o GuestsOptions) *guestsApp {
 		}
 		return effects + d, nil
 	}
-	m := newApp(ctx, Options{Report: o.Report, Base: o.Answers, Input: o.Input, Output: o.Output, Getenv: o.Getenv, ProgramOptions: o.ProgramOptions})
-	rev := &setupReview{st: m.st, o: so, w: 80, h: 21, vp: viewport.New()}
-	list := &guestsList{st: m.st, declared: o.Declared, w: 80, h: 21}
-	m.screens[scrWelcome] = list
-	m.screens[scrReview] = rev
-	m.order = []screenID{scrWelcome, scrReview}
-	m.cur = 0
-	m.resize(m.w, m.h)
-	return &guestsApp{setupApp: &setupApp{app: m, rev: rev}, list: list}
 }
 
 func (m *guestsApp) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -286,12 +293,7 @@ func (l *guestsList) View() string {
 		b.WriteString(s.Muted.Render("  No guests managed here yet: press a to add one.") + "\n")
 	}
 	for i, g := range l.st.a.Guests {
-		m := g.Model()
-		mem := m.Memory
-		if mem == 0 {
-			mem = 1024
-		}
-		line := fmt.Sprintf("%-14s %-6s %6dM %2d vCPU  %s", m.Name, m.Kind, mem, max(m.VCPUs, 1), guestNote(m))
+		line := guestLine(g)
 		marker := "  "
 		if i == l.cursor {
 			marker = s.Pointer + " "
@@ -302,11 +304,26 @@ func (l *guestsList) View() string {
 	if len(l.declared) > 0 {
 		b.WriteString("\n" + s.Section.Render("Declared in configuration.nix (read-only here: edit them there)") + "\n")
 		for _, d := range l.declared {
-			b.WriteString(s.Disabled.Render(fmt.Sprintf("  %-14s %-6s %6dM %2d vCPU", d.Name, d.Kind, d.MemoryMiB, d.VCPUs)) + "\n")
+			b.WriteString(s.Disabled.Render("  "+declaredLine(d)) + "\n")
 		}
 	}
 	b.WriteString("\n" + wrapText("Changes are written and applied from the review (r): the guests the switch starts, restarts or stops are listed there, and guests whose PCI devices dom0 must first release get them after the next reboot.", l.w) + "\n")
 	return b.String()
+}
+
+// guestLine is a guest's line in the list: name, kind, memory, vCPUs and a note.
+func guestLine(g installer.Guest) string {
+	m := g.Model()
+	mem := m.Memory
+	if mem == 0 {
+		mem = 1024
+	}
+	return fmt.Sprintf("%-14s %-6s %6dM %2d vCPU  %s", m.Name, m.Kind, mem, max(m.VCPUs, 1), guestNote(m))
+}
+
+// declaredLine is a declared guest's line in the list.
+func declaredLine(d DeclaredGuest) string {
+	return fmt.Sprintf("%-14s %-6s %6dM %2d vCPU", d.Name, d.Kind, d.MemoryMiB, d.VCPUs)
 }
 
 // guestNote is the list's last column: disks, network, PCI, autostart.
@@ -412,6 +429,11 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 	var fields []huh.Field
 	if d.index < 0 {
 		fields = append(fields, huh.NewInput().Title("Name").Description("one lower-case DNS label, e.g. web").Value(&d.name).Validate(func(s string) error {
+			if s == "" && st.opts.Accessible {
+				// A plain prompt checks the line as typed; an empty one keeps the name
+				// given before (the form asked again after a refusal).
+				s = d.name
+			}
 			if !guests.ValidName(s) {
 				return fmt.Errorf("%q is not a guest name (a-z, 0-9 and inner -)", s)
 			}
