@@ -108,17 +108,45 @@ func TestSetupAccessibleGuestsRefuses(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	if !strings.Contains(out, "vCPUs want a whole number of at least 1\nvCPUs ") {
+	if !strings.Contains(out, "vCPUs (empty: 1) want a whole number of at least 1\nvCPUs (empty: 1) ") {
 		t.Errorf("vcpus many was not refused and asked again:\n%s", out)
 	}
 	if !strings.Contains(out, "Please correct:\nmemory: 16MiB is too little for a guest") {
 		t.Errorf("memory 16MiB was not refused naming the field:\n%s", out)
+	}
+	if !strings.Contains(out, "Memory (e.g. 2GiB; empty: 1GiB; now 16MiB, Enter keeps it, - empties it)") {
+		t.Errorf("the form asked again does not show what was typed:\n%s", out)
 	}
 	if n := strings.Count(out, "== Add a guest =="); n != 2 {
 		t.Errorf("the form was asked %d times, want 2:\n%s", n, out)
 	}
 	if nix := readEtc(t, root, installer.GuestsFile); !strings.Contains(nix, "    db = {\n      kind = \"nixos\";\n      memory = 2048;\n      vcpus = 2;") {
 		t.Errorf("xennix/guests.nix lacks the corrected db:\n%s", nix)
+	}
+}
+
+// TestSetupAccessibleGuestsEdit edits web: its memory changed, its static address emptied
+// with "-" (an empty line keeps a value), the rest kept; the review says web restarts.
+func TestSetupAccessibleGuestsEdit(t *testing.T) {
+	root := guestHost(t)
+	// Edit web: kind, memory, vCPUs, autostart, volume, whole disk, ISO, IPv4, gateway,
+	// MAC, PCI.
+	lines := []string{"2", "", "4GiB", "", "", "", "", "", "-", "-", "", "0", menuReview, "y"}
+	out, code, _ := accessibleSetup(t, root, lines, "guests")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"== Edit the guest web ==", "IPv4 address (static, with prefix, e.g. 192.0.2.20/24; empty: DHCP; now 192.0.2.20/24, Enter keeps it, - empties it)", "guests will restart: web\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	nix := readEtc(t, root, installer.GuestsFile)
+	if !strings.Contains(nix, "    web = {\n      kind = \"nixos\";\n      memory = 4096;\n      vcpus = 2;") || strings.Contains(nix, "192.0.2.20") {
+		t.Errorf("xennix/guests.nix: web not at 4096 MiB without its address:\n%s", nix)
+	}
+	if !strings.Contains(nix, `volume = "var";`) {
+		t.Errorf("xennix/guests.nix: web lost its volume:\n%s", nix)
 	}
 }
 

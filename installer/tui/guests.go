@@ -428,7 +428,11 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 	// enough for 80x24 with the problems under it.
 	var fields []huh.Field
 	if d.index < 0 {
-		fields = append(fields, huh.NewInput().Title("Name").Description("one lower-case DNS label, e.g. web").Value(&d.name).Validate(func(s string) error {
+		name := huh.NewInput().Title("Name").Description("one lower-case DNS label, e.g. web")
+		if st.opts.Accessible {
+			name.Title(plainTitle("Name", "one lower-case DNS label, e.g. web", d.name, false))
+		}
+		fields = append(fields, name.Value(&d.name).Validate(func(s string) error {
 			if s == "" && st.opts.Accessible {
 				// A plain prompt checks the line as typed; an empty one keeps the name
 				// given before (the form asked again after a refusal).
@@ -445,13 +449,13 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 	}
 	fields = append(fields,
 		huh.NewSelect[string]().Title("Kind").Options(kinds...).Value(&d.kind),
-		huh.NewInput().Title("Memory").Description("e.g. 2GiB; empty: 1GiB").Value(&d.memory).Validate(optional(func(s string) error { _, err := installer.ParseSize(s); return err })),
-		huh.NewInput().Title("vCPUs").Description("empty: 1").Value(&d.vcpus).Validate(optional(func(s string) error {
+		d.input(st, "Memory", "e.g. 2GiB; empty: 1GiB", &d.memory, func(s string) error { _, err := installer.ParseSize(s); return err }),
+		d.input(st, "vCPUs", "empty: 1", &d.vcpus, func(s string) error {
 			if n, err := strconv.Atoi(s); err != nil || n < 1 {
 				return fmt.Errorf("want a whole number of at least 1")
 			}
 			return nil
-		})),
+		}),
 		huh.NewConfirm().Title("Start with the host").Value(&d.autostart),
 	)
 	diskOpts := []huh.Option[string]{huh.NewOption("none", noDisk)}
@@ -462,12 +466,12 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 		diskOpts = append(diskOpts, huh.NewOption(d.disk, d.disk))
 	}
 	fields = append(fields,
-		huh.NewInput().Title("New volume").Description(fmt.Sprintf("size of a new disk in the guest storage (%s), e.g. 20GiB; empty: none", st.a.GuestKind())).Value(&d.volume).Validate(optional(func(s string) error { _, err := installer.ParseSize(s); return err })),
+		d.input(st, "New volume", fmt.Sprintf("size of a new disk in the guest storage (%s), e.g. 20GiB; empty: none", st.a.GuestKind()), &d.volume, func(s string) error { _, err := installer.ParseSize(s); return err }),
 		huh.NewSelect[string]().Title("Whole disk").Description("a disk the host does not use").Options(diskOpts...).Value(&d.disk),
-		huh.NewInput().Title("Installer ISO").Description("kind ISO: its path on the host, e.g. /var/lib/xen/iso/debian.iso").Value(&d.iso),
-		huh.NewInput().Title("IPv4 address").Description("static, with prefix, e.g. 192.0.2.20/24; empty: DHCP").Value(&d.ipv4).Validate(optional(func(s string) error { _, err := netip.ParsePrefix(s); return err })),
-		huh.NewInput().Title("IPv4 gateway").Description("empty: none").Value(&d.gateway).Validate(optional(func(s string) error { _, err := netip.ParseAddr(s); return err })),
-		huh.NewInput().Title("MAC address").Description("empty: a stable one derived in 00:16:3e").Value(&d.mac).Validate(optional(func(s string) error { _, err := guests.ParseMAC(s); return err })),
+		d.input(st, "Installer ISO", "kind ISO: its path on the host, e.g. /var/lib/xen/iso/debian.iso", &d.iso, nil),
+		d.input(st, "IPv4 address", "static, with prefix, e.g. 192.0.2.20/24; empty: DHCP", &d.ipv4, func(s string) error { _, err := netip.ParsePrefix(s); return err }),
+		d.input(st, "IPv4 gateway", "empty: none", &d.gateway, func(s string) error { _, err := netip.ParseAddr(s); return err }),
+		d.input(st, "MAC address", "empty: a stable one derived in 00:16:3e", &d.mac, func(s string) error { _, err := guests.ParseMAC(s); return err }),
 	)
 	var groups []*huh.Group
 	for _, f := range fields {
@@ -508,6 +512,51 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
+// input is an optional text field of the form, checked by check when not empty. The plain
+// prompts show neither the description nor the value, and an empty line keeps the value:
+// there the title carries both, and "-" clears the field.
+func (d *guestDraft) input(st *state, title, desc string, v *string, check func(string) error) *huh.Input {
+	in := huh.NewInput().Title(title).Description(desc).Value(v)
+	if !st.opts.Accessible {
+		if check != nil {
+			in.Validate(optional(check))
+		}
+		return in
+	}
+	in.Title(plainTitle(title, desc, *v, true))
+	return in.Validate(func(s string) error {
+		if strings.TrimSpace(s) == clearMark || check == nil {
+			return nil
+		}
+		return optional(check)(s)
+	})
+}
+
+// clearMark, typed at a plain prompt, empties an optional field (an empty line keeps it).
+const clearMark = "-"
+
+// plainTitle is a field's title at a plain prompt: the title, the description and the
+// value an empty line keeps.
+func plainTitle(title, desc, cur string, clearable bool) string {
+	t := title + " (" + desc
+	if cur != "" {
+		t += "; now " + cur + ", Enter keeps it"
+		if clearable {
+			t += ", " + clearMark + " empties it"
+		}
+	}
+	return t + ")"
+}
+
+// plainValue is a field's text, with the plain prompts' clearMark read as empty.
+func plainValue(s string) string {
+	s = strings.TrimSpace(s)
+	if s == clearMark {
+		return ""
+	}
+	return s
+}
+
 // optional validates only what was typed: empty keeps the default.
 func optional(check func(string) error) func(string) error {
 	return func(s string) error {
@@ -529,13 +578,13 @@ func (d *guestDraft) guest() (installer.Guest, error) {
 	}
 	var err error
 	g.Memory = 0
-	if s := strings.TrimSpace(d.memory); s != "" {
+	if s := plainValue(d.memory); s != "" {
 		if g.Memory, err = installer.ParseSize(s); err != nil {
 			return g, fmt.Errorf("memory: %w", err)
 		}
 	}
 	g.VCPUs = 0
-	if s := strings.TrimSpace(d.vcpus); s != "" {
+	if s := plainValue(d.vcpus); s != "" {
 		g.VCPUs, _ = strconv.Atoi(s)
 	}
 	g.Autostart = nil
@@ -550,7 +599,7 @@ func (d *guestDraft) guest() (installer.Guest, error) {
 		switch {
 		case dk.Volume != "" && !volDone:
 			volDone = true
-			if s := strings.TrimSpace(d.volume); s != "" {
+			if s := plainValue(d.volume); s != "" {
 				z, err := installer.ParseSize(s)
 				if err != nil {
 					return g, fmt.Errorf("new volume: %w", err)
@@ -568,7 +617,7 @@ func (d *guestDraft) guest() (installer.Guest, error) {
 			disks = append(disks, dk)
 		}
 	}
-	if s := strings.TrimSpace(d.volume); s != "" && !volDone {
+	if s := plainValue(d.volume); s != "" && !volDone {
 		z, err := installer.ParseSize(s)
 		if err != nil {
 			return g, fmt.Errorf("new volume: %w", err)
@@ -583,24 +632,24 @@ func (d *guestDraft) guest() (installer.Guest, error) {
 		disks = append(disks, installer.GuestDisk{Target: d.disk})
 	}
 	g.Disks = disks
-	g.ISO = strings.TrimSpace(d.iso)
+	g.ISO = plainValue(d.iso)
 	nic := installer.GuestInterface{}
 	if len(g.Network) > 0 {
 		nic = g.Network[0]
 	}
 	nic.IPv4 = installer.GuestIPv4{}
-	if s := strings.TrimSpace(d.ipv4); s != "" {
+	if s := plainValue(d.ipv4); s != "" {
 		if nic.IPv4.Address, err = netip.ParsePrefix(s); err != nil {
 			return g, fmt.Errorf("IPv4 address: %w", err)
 		}
 	}
-	if s := strings.TrimSpace(d.gateway); s != "" {
+	if s := plainValue(d.gateway); s != "" {
 		if nic.IPv4.Gateway, err = netip.ParseAddr(s); err != nil {
 			return g, fmt.Errorf("IPv4 gateway: %w", err)
 		}
 	}
 	nic.MAC = guests.MAC{}
-	if s := strings.TrimSpace(d.mac); s != "" {
+	if s := plainValue(d.mac); s != "" {
 		if nic.MAC, err = guests.ParseMAC(s); err != nil {
 			return g, fmt.Errorf("MAC address: %w", err)
 		}
