@@ -167,3 +167,36 @@ func moduleSize(z Size) string {
 	}
 	return ""
 }
+
+// GuestFromModel is the answers' guest of a model guest (an adopted domain, whose disks
+// are all existing targets): the inverse of Model, leaving each default unset.
+func GuestFromModel(m guests.Guest) Guest {
+	g := Guest{Name: m.Name, Kind: m.Kind, Type: m.Type, UUID: m.UUID, Memory: Size(m.Memory) * MiB,
+		MaxMemory: Size(m.MaxMem) * MiB, VCPUs: m.VCPUs, CPUs: m.CPUs, NoNetwork: m.NoNetwork, PCI: m.PCI,
+		Firmware: m.Firmware, BootOrder: m.BootOrder, ISO: m.ISO, SSHKeys: m.SSHKeys, After: m.After,
+		ShutdownTimeout: m.ShutdownTimeout, OnCrash: m.OnCrash, ExtraConfig: m.ExtraConfig}
+	if g.Kind == guests.KindNixOS {
+		g.Kind = ""
+	}
+	off := false
+	if !m.Enable {
+		g.Enable = &off
+	}
+	if !m.Autostart {
+		g.Autostart = &off
+	}
+	if !m.RestartIfChanged {
+		g.RestartIfChanged = &off
+	}
+	for _, d := range m.Disks {
+		g.Disks = append(g.Disks, GuestDisk{Target: d.Target, Volume: d.Volume, Format: d.Format, ReadOnly: d.ReadOnly, CDROM: d.CDROM, VDev: d.VDev})
+	}
+	for _, n := range m.Network {
+		g.Network = append(g.Network, GuestInterface{Bridge: n.Bridge, MAC: n.MAC, VLAN: n.VLAN, IPv4: GuestIPv4{Address: n.Address, Gateway: n.Gateway}})
+	}
+	if m.VNC != nil {
+		on := m.VNC.Enable
+		g.VNC = &GuestVNC{Enable: &on, Listen: m.VNC.Listen}
+	}
+	return g
+}
