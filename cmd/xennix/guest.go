@@ -643,6 +643,9 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 							return "", err
 						}
 						mode, why := installer.Activation(h.Applied, next)
+						if f.root != "/" {
+							return installer.Diff(changes) + fmt.Sprintf("apply will build %s (with --root nothing is activated)\n", filepath.Join(f.root, "etc/nixos")), nil
+						}
 						return installer.Diff(changes) + fmt.Sprintf("apply will run: nixos-rebuild %s%s\n", mode, because(why)), nil
 					},
 					Apply: func(ctx context.Context, next installer.Answers) (string, error) {
