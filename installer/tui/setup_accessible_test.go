@@ -22,7 +22,7 @@ func TestSetupAccessible(t *testing.T) {
 			return "wrote /etc/nixos/xennix/settings.nix\n", nil
 		}}
 	input := strings.Join([]string{
-		"2",             // Change: Xen
+		"2",            // Change: Xen
 		"lots", "6GiB", // dom0 memory: refused, then given
 		"", "", "0", // vCPUs, serial console, passthrough as they are
 		"5", "n", // review, do not apply yet
