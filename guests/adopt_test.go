@@ -36,7 +36,7 @@ func TestAdoptable(t *testing.T) {
 	pci := func(s string) PCIAddress { p, _ := ParsePCIAddress(s); return p }
 	want := Guest{Name: "win", Enable: true, Kind: KindImage, Type: TypeHVM, UUID: "0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f",
 		Memory: 4096, VCPUs: 4, Firmware: FirmwareUEFI, BootOrder: []BootDevice{BootNetwork, BootDisk, BootCDROM},
-		Disks: []Disk{{Target: "/dev/disk/by-id/ata-X", VDev: "hda"}, {Target: "/srv/a.qcow2", VDev: "hdb", Format: FormatQCOW2, ReadOnly: true}, {Target: "/srv/w.iso", VDev: "hdc", CDROM: true}},
+		Disks:     []Disk{{Target: "/dev/disk/by-id/ata-X", VDev: "hda"}, {Target: "/srv/a.qcow2", VDev: "hdb", Format: FormatQCOW2, ReadOnly: true}, {Target: "/srv/w.iso", VDev: "hdc", CDROM: true}},
 		NoNetwork: true, PCI: []PCIAddress{pci("0000:41:00.1"), pci("0001:03:1f.7")}, OnCrash: "preserve", Autostart: true, RestartIfChanged: true}
 	if !reflect.DeepEqual(g, want) {
 		t.Errorf("Adoptable(win) =\n%+v\nwant\n%+v", g, want)
