@@ -31,6 +31,8 @@ type Guest struct {
 	RestartIfChanged bool
 	ShutdownTimeout  int // seconds, 0 = the module's 300
 	OnCrash          OnCrash
+	// ExtraConfig are free xl.cfg keys (extraConfig), written after and over XenNix's own.
+	ExtraConfig map[string]XLValue
 }
 
 // Disk is one guest disk: an existing target, or a volume created once on first start.

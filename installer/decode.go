@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/xennix/xennix/guests"
 	"github.com/xennix/xennix/hwdetect"
 )
 
@@ -325,6 +326,10 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		// An empty value keeps the default, like an absent key.
 		return
 	}
+	if v.Type() == xlValueType {
+		d.xlValue(n, v, path)
+		return
+	}
 	if v.Kind() != reflect.Pointer && reflect.PointerTo(v.Type()).Implements(textUnmarshaler) {
 		if n.Kind != yaml.ScalarNode {
 			d.fail(n, path, "want a single value, got %s", kindName(n))
@@ -355,6 +360,8 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		v.Set(fresh)
 	case reflect.Struct:
 		d.mapping(n, v, path)
+	case reflect.Map:
+		d.freeMapping(n, v, path)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			d.fail(n, path, "want a list, got %s", kindName(n))
@@ -396,6 +403,118 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	default:
 		d.fail(n, path, "cannot be decoded (internal error: %s)", v.Kind())
 	}
+}
+
+// mapKeyPath is the field path of the entry key of a mapping with free keys at path
+// (guests[0].extra_config.viridian): the key as it is when it is a plain word, else quoted.
+func mapKeyPath(path, key string) string {
+	if !plainKeyRE.MatchString(key) {
+		key = quoteCut(key, maxQuotedRunes)
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// freeMapping decodes a mapping whose keys are data (a map[string]T), each value into T.
+// Which keys are acceptable is Validate's to say, with the key's line.
+func (d *decoder) freeMapping(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "want a mapping of keys to values, got %s", kindName(n))
+		return
+	}
+	if v.Type().Key().Kind() != reflect.String {
+		d.fail(n, path, "cannot be decoded (internal error: %s keys)", v.Type().Key())
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		kp := mapKeyPath(path, k.Value)
+		if k.Kind != yaml.ScalarNode {
+			d.fail(k, path, "a key must be a plain word, got %s", kindName(k))
+			continue
+		}
+		if !d.refuseSyntax(k, kp) {
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			d.fail(k, kp, "duplicate key (first given at line %d)", first.Line)
+			continue
+		}
+		seen[k.Value] = k
+		if isNull(val) {
+			d.fail(val, kp, "no value: give one, or remove the key")
+			continue
+		}
+		ev := reflect.New(v.Type().Elem()).Elem()
+		before := len(*d.p)
+		d.value(val, ev, kp)
+		// The key's line, not the value's: a list value starts on the next line.
+		d.pos[kp] = Position{k.Line, k.Column}
+		if len(*d.p) == before {
+			m.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), ev)
+		}
+	}
+	v.Set(m)
+}
+
+var xlValueType = reflect.TypeFor[guests.XLValue]()
+
+// xlValue decodes a free xl.cfg value: a string, a whole number, true/false, or a list of
+// those. Quoted text stays a string ("8" is the string 8); Check refuses what xl cannot hold.
+func (d *decoder) xlValue(n *yaml.Node, v reflect.Value, path string) {
+	atom := func(n *yaml.Node, path string) (guests.XLScalar, bool) {
+		if !d.refuseSyntax(n, path) {
+			return guests.XLScalar{}, false
+		}
+		if n.Kind != yaml.ScalarNode {
+			d.fail(n, path, "want a string, a whole number or true/false, got %s", kindName(n))
+			return guests.XLScalar{}, false
+		}
+		switch n.ShortTag() {
+		case "!!str":
+			return guests.XLScalar{Kind: guests.XLString, Str: n.Value}, true
+		case "!!bool":
+			return guests.XLScalar{Kind: guests.XLBool, Bool: n.Value == "true" || n.Value == "True" || n.Value == "TRUE"}, true
+		case "!!int":
+			if n.Style == 0 && leadingZeroRE.MatchString(n.Value) {
+				d.fail(n, path, "%s has a leading zero, which YAML 1.1 reads as octal and YAML 1.2 as decimal: write it without the zero (or quote it for a string)", n.Value)
+				return guests.XLScalar{}, false
+			}
+			i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+			if err != nil {
+				d.fail(n, path, "%s is not a whole number xl can read", kindName(n))
+				return guests.XLScalar{}, false
+			}
+			return guests.XLScalar{Kind: guests.XLInt, Int: i}, true
+		}
+		d.fail(n, path, "want a string, a whole number or true/false, got %s (quote it for a string)", kindName(n))
+		return guests.XLScalar{}, false
+	}
+	var out guests.XLValue
+	if n.Kind == yaml.SequenceNode {
+		out.List = true
+		out.Items = []guests.XLScalar{}
+		ok := true
+		for i, item := range n.Content {
+			s, good := atom(item, fmt.Sprintf("%s[%d]", path, i))
+			ok = ok && good
+			out.Items = append(out.Items, s)
+		}
+		if !ok {
+			return
+		}
+	} else {
+		s, ok := atom(n, path)
+		if !ok {
+			return
+		}
+		out.Items = []guests.XLScalar{s}
+	}
+	v.Set(reflect.ValueOf(out))
 }
 
 func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {

@@ -39,12 +39,17 @@ func ParseGuest(name string, data []byte) (Guest, error) {
 // assignRE reads KEY=VALUE, KEY a dotted path with list indexes: memory, network[0].mac.
 var assignRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*(\[[0-9]+\])?(\.[a-z_][a-z0-9_]*(\[[0-9]+\])?)*$`)
 
+// extraKeyRE is KEY for one free xl.cfg key, extra_config.KEY: Validate says whether KEY
+// is one xl reads.
+var extraKeyRE = regexp.MustCompile(`^extra_config\.[^=\s]+$`)
+
 // SetGuest applies KEY=VALUE assignments to a guest (`xennix guest set web memory=4GiB
 // network[0].ipv4.address=192.0.2.21/24`). Keys are the fields of a guests entry as the
 // answers file writes them, dotted, with [i] for list entries (a new last entry is made
-// when i is the list's length); VALUE is read as YAML (4, true, [a, b], "text"), and an
-// empty VALUE removes the key. The result is decoded strictly, so a wrong key or value is a
-// problem naming its field.
+// when i is the list's length), and extra_config.KEY for a free xl.cfg key
+// (extra_config.viridian=[defaults]); VALUE is read as YAML (4, true, [a, b], "text"), and
+// an empty VALUE removes the key. The result is decoded strictly, so a wrong key or value
+// is a problem naming its field.
 func SetGuest(g Guest, assignments []string) (Guest, error) {
 	j, err := json.Marshal(g)
 	if err != nil {
@@ -59,7 +64,7 @@ func SetGuest(g Guest, assignments []string) (Guest, error) {
 	var p problems
 	for _, as := range assignments {
 		key, val, ok := strings.Cut(as, "=")
-		if !ok || !assignRE.MatchString(key) {
+		if !ok || (!assignRE.MatchString(key) && !extraKeyRE.MatchString(key)) {
 			p.add("", Position{}, key, "%q is not KEY=VALUE (e.g. memory=4GiB, network[0].mac=00:16:3e:12:34:56)", as)
 			continue
 		}
@@ -76,7 +81,12 @@ func SetGuest(g Guest, assignments []string) (Guest, error) {
 			}
 			v = vd.Content[0]
 		}
-		if err := setPath(root, strings.Split(key, "."), v); err != nil {
+		path := strings.Split(key, ".")
+		if k, ok := strings.CutPrefix(key, "extra_config."); ok {
+			// An xl.cfg key may hold dots (xl.cfg(5)): the rest is one key.
+			path = []string{"extra_config", k}
+		}
+		if err := setPath(root, path, v); err != nil {
 			p.add("", Position{}, key, "%v", err)
 		}
 	}

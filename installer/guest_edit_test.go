@@ -1,6 +1,7 @@
 package installer
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -22,11 +23,22 @@ func TestSetGuest(t *testing.T) {
 	if g.Memory != 2*GiB {
 		t.Errorf("SetGuest changed its argument")
 	}
+	x, err := SetGuest(g, []string{"extra_config.viridian=[defaults]", "extra_config.videoram=16", "extra_config.device.model=x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(x.ExtraConfig); got != `map[device.model:"x" videoram:16 viridian:[ "defaults" ]]` {
+		t.Errorf("SetGuest extra_config = %s", got)
+	}
+	if x, err = SetGuest(x, []string{"extra_config.videoram="}); err != nil || len(x.ExtraConfig) != 2 {
+		t.Errorf("SetGuest(extra_config.videoram=) = %v, %v; want the key removed", x.ExtraConfig, err)
+	}
 	for _, tc := range []struct {
 		set   []string
 		field string
 		text  string
 	}{
+		{[]string{"extra_config.videoram=1.5"}, "extra_config.videoram", "want a string, a whole number or true/false"},
 		{[]string{"memory=lots"}, "memory", "lots"},
 		{[]string{"colour=red"}, "colour", "unknown key"},
 		{[]string{"memory"}, "memory", "not KEY=VALUE"},
@@ -55,7 +67,7 @@ func TestParseGuest(t *testing.T) {
 	}
 	_, err = ParseGuest("db.yaml", []byte("name: db\nmemory: 4GiB\nmemroy: 2\ndisks:\n  - volume: data\n    sise: 1\n"))
 	p := Problems(err)
-	if len(p) != 2 || p[0].Error() != "db.yaml:3:1: memroy: unknown key; known keys here: name, enable, kind, type, uuid, memory, max_memory, vcpus, cpus, disks, network, no_network, pci, firmware, boot_order, iso, vnc, ssh_keys, after, autostart, restart_if_changed, shutdown_timeout, on_crash" || p[1].Field != "disks[0].sise" || p[1].Pos.Line != 6 {
+	if len(p) != 2 || p[0].Error() != "db.yaml:3:1: memroy: unknown key; known keys here: name, enable, kind, type, uuid, memory, max_memory, vcpus, cpus, disks, network, no_network, pci, firmware, boot_order, iso, vnc, ssh_keys, after, autostart, restart_if_changed, shutdown_timeout, on_crash, extra_config" || p[1].Field != "disks[0].sise" || p[1].Pos.Line != 6 {
 		t.Errorf("ParseGuest problems = %q", p)
 	}
 }

@@ -57,6 +57,8 @@ type Guest struct {
 	ShutdownTimeout int `yaml:"shutdown_timeout,omitempty" json:"shutdown_timeout,omitempty"`
 	// What Xen does when the guest crashes: destroy, restart (default), preserve, coredump-destroy, coredump-restart.
 	OnCrash guests.OnCrash `yaml:"on_crash,omitempty" json:"on_crash,omitempty"`
+	// Free xl.cfg keys (xl.cfg(5)), written after XenNix's own and replacing any of the same name: key to a string, a whole number, true/false or a list of those, e.g. viridian: [defaults]. name, uuid and on_poweroff cannot be set.
+	ExtraConfig map[string]guests.XLValue `yaml:"extra_config,omitempty" json:"extra_config,omitempty"`
 }
 
 // GuestDisk is one guest disk: an existing file or device (target), or a volume created once
@@ -131,7 +133,7 @@ func (g Guest) Model() guests.Guest {
 		NoNetwork: g.NoNetwork, PCI: g.PCI, Firmware: g.Firmware, BootOrder: g.BootOrder,
 		ISO: g.ISO, SSHKeys: g.SSHKeys, After: g.After,
 		Autostart: boolOr(g.Autostart, true), RestartIfChanged: boolOr(g.RestartIfChanged, true),
-		ShutdownTimeout: g.ShutdownTimeout, OnCrash: g.OnCrash,
+		ShutdownTimeout: g.ShutdownTimeout, OnCrash: g.OnCrash, ExtraConfig: g.ExtraConfig,
 	}
 	if m.Kind == "" {
 		m.Kind = guests.KindNixOS
@@ -164,4 +166,37 @@ func moduleSize(z Size) string {
 		}
 	}
 	return ""
+}
+
+// GuestFromModel is the answers' guest of a model guest (an adopted domain, whose disks
+// are all existing targets): the inverse of Model, leaving each default unset.
+func GuestFromModel(m guests.Guest) Guest {
+	g := Guest{Name: m.Name, Kind: m.Kind, Type: m.Type, UUID: m.UUID, Memory: Size(m.Memory) * MiB,
+		MaxMemory: Size(m.MaxMem) * MiB, VCPUs: m.VCPUs, CPUs: m.CPUs, NoNetwork: m.NoNetwork, PCI: m.PCI,
+		Firmware: m.Firmware, BootOrder: m.BootOrder, ISO: m.ISO, SSHKeys: m.SSHKeys, After: m.After,
+		ShutdownTimeout: m.ShutdownTimeout, OnCrash: m.OnCrash, ExtraConfig: m.ExtraConfig}
+	if g.Kind == guests.KindNixOS {
+		g.Kind = ""
+	}
+	off := false
+	if !m.Enable {
+		g.Enable = &off
+	}
+	if !m.Autostart {
+		g.Autostart = &off
+	}
+	if !m.RestartIfChanged {
+		g.RestartIfChanged = &off
+	}
+	for _, d := range m.Disks {
+		g.Disks = append(g.Disks, GuestDisk{Target: d.Target, Volume: d.Volume, Format: d.Format, ReadOnly: d.ReadOnly, CDROM: d.CDROM, VDev: d.VDev})
+	}
+	for _, n := range m.Network {
+		g.Network = append(g.Network, GuestInterface{Bridge: n.Bridge, MAC: n.MAC, VLAN: n.VLAN, IPv4: GuestIPv4{Address: n.Address, Gateway: n.Gateway}})
+	}
+	if m.VNC != nil {
+		on := m.VNC.Enable
+		g.VNC = &GuestVNC{Enable: &on, Listen: m.VNC.Listen}
+	}
+	return g
 }

@@ -18,6 +18,13 @@ import (
 // itself (assets/nixos/tests/guests-eval.nix, lib shim), as the host would, and returns the
 // failed assertions and the manifest the module writes for it.
 func evalGeneratedGuests(t *testing.T, etc string, a Answers) ([]string, guests.Manifest) {
+	failed, m, _ := evalGeneratedGuestCfgs(t, etc, a)
+	return failed, m
+}
+
+// evalGeneratedGuestCfgs is evalGeneratedGuests that also returns the xl.cfg files the
+// module writes, by path under /etc (xen/xennix/web.cfg).
+func evalGeneratedGuestCfgs(t *testing.T, etc string, a Answers) ([]string, guests.Manifest, map[string]string) {
 	t.Helper()
 	nix := nixInstantiate(t)
 	pj, _ := json.Marshal(a.Passthrough())
@@ -37,8 +44,9 @@ func evalGeneratedGuests(t *testing.T, etc string, a Answers) ([]string, guests.
 		t.Fatalf("evaluate %s with the guests module: %v\n%s", GuestsFile, err, stderr.String())
 	}
 	var res struct {
-		FailedAssertions []string        `json:"failedAssertions"`
-		Manifest         json.RawMessage `json:"manifest"`
+		FailedAssertions []string          `json:"failedAssertions"`
+		Manifest         json.RawMessage   `json:"manifest"`
+		Cfgs             map[string]string `json:"cfgs"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatal(err)
@@ -47,7 +55,7 @@ func evalGeneratedGuests(t *testing.T, etc string, a Answers) ([]string, guests.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.FailedAssertions, m
+	return res.FailedAssertions, m, res.Cfgs
 }
 
 // TestGeneratedGuestsEvaluate renders the example's guests and each xennix-setup guest edit,
@@ -81,7 +89,7 @@ func TestGeneratedGuestsEvaluate(t *testing.T) {
 	}
 	for _, tr := range trees {
 		t.Run(tr.name, func(t *testing.T) {
-			failed, m := evalGeneratedGuests(t, tr.etc, tr.a)
+			failed, m, cfgs := evalGeneratedGuestCfgs(t, tr.etc, tr.a)
 			for _, f := range failed {
 				t.Errorf("failed assertion: %s", f)
 			}
@@ -125,6 +133,14 @@ func TestGeneratedGuestsEvaluate(t *testing.T) {
 					}
 					if n.IPv4.Address.IsValid() && (got.IPv4 == nil || netip.MustParsePrefix(*got.IPv4) != n.IPv4.Address) {
 						t.Errorf("%s: interface %d address %v, want %s", g.Name, i, got.IPv4, n.IPv4.Address)
+					}
+				}
+				// extra_config reaches the xl.cfg, once, as the answers give it.
+				cfg := cfgs["xen/xennix/"+g.Name+".cfg"]
+				for k, v := range g.ExtraConfig {
+					line := k + " = " + v.String() + "\n"
+					if strings.Count(cfg, "\n"+k+" = ") != 1 || !strings.Contains(cfg, "\n"+line) {
+						t.Errorf("%s: xl.cfg lacks %q once:\n%s", g.Name, line, cfg)
 					}
 				}
 				var targets []string

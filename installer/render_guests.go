@@ -219,7 +219,50 @@ func guestAttrs(g guests.Guest) (*nixexpr.Attrs, error) {
 	if g.OnCrash != "" {
 		s.Set("onCrash", nixexpr.String(g.OnCrash))
 	}
+	if len(g.ExtraConfig) > 0 {
+		keys := make([]string, 0, len(g.ExtraConfig))
+		for k := range g.ExtraConfig {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys) // the module writes them sorted too (lib.attrNames)
+		x := nixexpr.NewAttrs()
+		for _, k := range keys {
+			v := g.ExtraConfig[k]
+			// Parsed and checked at the edge (Validate); checked again because a value
+			// that the xl writer refuses would fail the whole rebuild.
+			if err := guests.CheckXLKey(k); err != nil {
+				return nil, fmt.Errorf("guest %s: extraConfig: %w", g.Name, err)
+			}
+			if err := v.Check(); err != nil {
+				return nil, fmt.Errorf("guest %s: extraConfig.%s: %w", g.Name, k, err)
+			}
+			x.Set(k, xlExpr(v))
+		}
+		s.Set("extraConfig", x)
+	}
 	return s, nil
+}
+
+// xlExpr is an xl value as the module's extraConfig takes it: a Nix string, integer,
+// boolean, or a list of them.
+func xlExpr(v guests.XLValue) nixexpr.Expr {
+	atom := func(a guests.XLScalar) nixexpr.Expr {
+		switch a.Kind {
+		case guests.XLInt:
+			return nixexpr.Int(a.Int)
+		case guests.XLBool:
+			return nixexpr.Bool(a.Bool)
+		}
+		return nixexpr.String(a.Str)
+	}
+	if !v.List && len(v.Items) == 1 {
+		return atom(v.Items[0])
+	}
+	l := nixexpr.List{}
+	for _, it := range v.Items {
+		l = append(l, atom(it))
+	}
+	return l
 }
 
 // guestModule is the template of a NixOS guest's own configuration: the host's root and

@@ -76,8 +76,23 @@ func schemaMapper(t reflect.Type) *jsonschema.Schema {
 		return enumOf(guests.OnCrashes)
 	case reflect.TypeFor[guests.DiskFormat]():
 		return enumOf(guests.DiskFormats)
+	case reflect.TypeFor[map[string]guests.XLValue]():
+		atom := func() []*jsonschema.Schema {
+			return []*jsonschema.Schema{{Type: "string"}, {Type: "integer", Minimum: json.Number("0")}, {Type: "boolean"}}
+		}
+		return &jsonschema.Schema{Type: "object",
+			PropertyNames:        &jsonschema.Schema{Pattern: `^[a-z][._0-9a-z]*$`, Not: &jsonschema.Schema{Enum: anySlice(guests.ReservedXLKeys)}},
+			AdditionalProperties: &jsonschema.Schema{OneOf: append(atom(), &jsonschema.Schema{Type: "array", Items: &jsonschema.Schema{OneOf: atom()}})}}
 	}
 	return nil
+}
+
+func anySlice(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 func enumOf[T ~string](allowed []T) *jsonschema.Schema {

@@ -191,6 +191,27 @@ func (v *validator) guest(f string, g Guest) {
 		}
 	}
 	v.guestPCI(f, g)
+	v.guestExtraConfig(f, g)
+}
+
+// guestExtraConfig checks the free xl.cfg keys: each key as xl reads keys and not one the
+// guest's unit depends on, each value one the module's xl writer can print.
+func (v *validator) guestExtraConfig(f string, g Guest) {
+	keys := make([]string, 0, len(g.ExtraConfig))
+	for k := range g.ExtraConfig {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		kf := mapKeyPath(f+".extra_config", k)
+		if err := guests.CheckXLKey(k); err != nil {
+			v.bad(kf, "%v", err)
+			continue
+		}
+		if err := g.ExtraConfig[k].Check(); err != nil {
+			v.bad(kf, "%v", err)
+		}
+	}
 }
 
 // checkHostPath accepts an absolute, clean path on the host with no control characters.

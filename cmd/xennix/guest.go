@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/xennix/xennix/guests"
@@ -127,7 +126,9 @@ which are listed and never touched.
   xennix guest show NAME
   xennix guest add NAME [--memory 2GiB --vcpus 2 --volume var:20GiB ...] | --from FILE.yaml
   xennix guest set NAME KEY=VALUE...          e.g. memory=4GiB network[0].ipv4.address=192.0.2.21/24
+                                              extra_config.viridian=[defaults] (a free xl.cfg key)
   xennix guest rm NAME [--purge-disks]
+  xennix guest adopt DOMAIN                   an unmanaged running domain becomes the tool's
   xennix guest start|stop|restart|reboot|shutdown NAME
   xennix guest apply [NAME...]                restart guests running on an outdated configuration
   xennix guest console NAME [--serial]
@@ -316,7 +317,31 @@ fails.`,
 	rm.Flags().BoolVar(&f.purgeDisks, "purge-disks", false, "also delete the guest's volumes (never its existing disks)")
 	rm.Flags().BoolVar(&f.dryRun, "dry-run", false, "show the diff, change nothing")
 
-	cmd.AddCommand(list, show, add, set, rm)
+	adopt := &cobra.Command{
+		Use:   "adopt DOMAIN",
+		Short: "Take a running domain no configuration declares (xl create, /etc/xen/auto) into the tool's guests",
+		Long: `xennix guest adopt makes an unmanaged domain a guest the tool manages: it reads the running
+domain's configuration (xl list -l), adds it to the guests: section of answers.yaml and to
+xennix/guests.nix as a guest of kind image (its own disks and boot loader, its UUID and
+MACs kept), rebuilds, and moves its /etc/xen/auto file, if any, to /var/lib/xennix/adopted
+so that xendomains does not start it a second time.
+
+The domain keeps running as xl started it, and the adopted guest does not start with the
+host yet (autostart false), so that the switch does not start a second copy. To move it
+onto its managed configuration:
+
+  xl shutdown -w DOMAIN && xennix guest start DOMAIN
+  xennix guest set DOMAIN autostart=          (start it with the host from now on)
+
+Only HVM domains that boot from their own disks can be adopted.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return adoptGuest(cmd, f, args[0])
+		},
+	}
+	adopt.Flags().BoolVar(&f.dryRun, "dry-run", false, "show the diff, change nothing")
+
+	cmd.AddCommand(list, show, add, set, rm, adopt)
 	for _, a := range []struct {
 		action guests.Action
 		short  string
@@ -402,6 +427,63 @@ fails.`,
 	}
 	cmd.AddCommand(apply, console, ssh, diff)
 	return cmd
+}
+
+// adoptGuest is `xennix guest adopt`: the running domain name as a new guest of the
+// tool's, applied like add, then its /etc/xen/auto files moved out of xendomains' way.
+func adoptGuest(cmd *cobra.Command, f guestFlags, name string) error {
+	w := cmd.OutOrStdout()
+	h, _, err := loadHost(f.setup)
+	if err != nil {
+		return err
+	}
+	m, managed, err := guestState(f.setup.root)
+	if err != nil {
+		return err
+	}
+	if _, ok := m.Guests[name]; ok || h.Declared(name) {
+		if managed(name) {
+			return fmt.Errorf("%s: %w among the tool's (change it with `xennix guest set`)", name, installer.ErrGuestExists)
+		}
+		return fmt.Errorf("%s: %w", name, guests.ErrDeclared)
+	}
+	r := guestRunner(cmd, f.setup.root, false)
+	mg, notes, err := guests.Adoptable(cmd.Context(), r, name)
+	if err != nil {
+		return err
+	}
+	// Not started by the switch: the domain xl started runs on, and the unit would refuse
+	// to start a second domain of its name (the failed start would fail the rebuild).
+	mg.Autostart = false
+	next, err := h.AddGuest(installer.GuestFromModel(mg))
+	if err != nil {
+		return err
+	}
+	auto, err := guests.AutoFiles(f.setup.root, name)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if err := applyGuests(cmd, h, next, f.dryRun); err != nil {
+		return err
+	}
+	if f.dryRun {
+		for _, a := range auto {
+			fmt.Fprintf(w, "would move %s to /%s, so that xendomains does not start %s too\n", a, guests.AdoptedDir, name)
+		}
+		return nil
+	}
+	for _, a := range auto {
+		dst, err := guests.MoveAutoFile(f.setup.root, a)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "moved %s to %s: xendomains no longer starts %s\n", a, dst, name)
+	}
+	fmt.Fprintf(w, "%s is managed by xennix now, and runs on as xl started it. To run it from its unit:\n  xl shutdown -w %s && xennix guest start %s\n  xennix guest set %s autostart=    (to start it with the host)\n", name, name, name, name)
+	return nil
 }
 
 // guestState reads the manifest of the running system under root and tells the tool's
@@ -535,9 +617,9 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			in, ok := cmd.InOrStdin().(*os.File)
-			if !ok || !term.IsTerminal(in.Fd()) {
-				return usageError{errors.New("xennix-setup guests needs a terminal; use 'xennix guest add|set|rm'")}
+			in, err := setupInput(cmd, *f, "xennix-setup guests needs a terminal; use 'xennix-setup --accessible guests' or 'xennix guest add|set|rm'")
+			if err != nil {
+				return err
 			}
 			var declared []tui.DeclaredGuest
 			for _, n := range h.Manifest.Names() {
@@ -554,13 +636,16 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 			_, err = tui.RunGuests(cmd.Context(), tui.GuestsOptions{
 				Declared: declared,
 				SetupOptions: tui.SetupOptions{
-					Report: rep, Answers: h.Answers, Input: in, Output: w,
+					Report: rep, Answers: h.Answers, Input: in, Output: w, Accessible: f.accessible,
 					Diff: func(next installer.Answers) (string, error) {
 						changes, err := h.Changes(next, true)
 						if err != nil || len(changes) == 0 {
 							return "", err
 						}
 						mode, why := installer.Activation(h.Applied, next)
+						if f.root != "/" {
+							return installer.Diff(changes) + fmt.Sprintf("apply will build %s (with --root nothing is activated)\n", filepath.Join(f.root, "etc/nixos")), nil
+						}
 						return installer.Diff(changes) + fmt.Sprintf("apply will run: nixos-rebuild %s%s\n", mode, because(why)), nil
 					},
 					Apply: func(ctx context.Context, next installer.Answers) (string, error) {
@@ -580,7 +665,9 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 					},
 				},
 			})
-			fmt.Fprint(w, report)
+			if !f.accessible {
+				fmt.Fprint(w, report) // the plain prompts have shown it already
+			}
 			if errors.Is(err, tui.ErrQuit) {
 				fmt.Fprintln(w, "xennix-setup: quit; nothing changed")
 				return errSilent

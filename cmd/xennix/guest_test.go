@@ -93,6 +93,8 @@ func guestHost(t *testing.T) string {
 	}
 	write("etc/xen/xennix/guests.json", m)
 	write("etc/xen/xennix/web.cfg", []byte("name = \"web\"\ntype = \"pvh\"\nmemory = 2048\n"))
+	// win, unmanaged, is started by xendomains; handmade was created by hand.
+	write("etc/xen/auto/win.cfg", []byte("# Windows\nname = \"win\"\ntype = \"hvm\"\nmemory = 2048\n"))
 	link("run/xennix/guests/web.booted.cfg", "/nix/store/00000000000000000000000000000000-xl-web.cfg")
 	link("run/xennix/guests/media.booted.cfg", "/nix/store/22222222222222222222222222222222-xl-media.cfg")
 	// The next build: web and media changed, debian removed, db added.
@@ -157,10 +159,19 @@ func TestGuestCommands(t *testing.T) {
 		{"set-pci-after-reboot", "set debian pci=[0000:41:00.1]", ""},
 		{"set-bad", "set web colour=red vcpus=many", ""},
 		{"set-declared", "set legacy memory=1GiB", ""},
+		{"set-extra-config", "set media extra_config.viridian=[defaults] extra_config.videoram=", ""},
+		{"set-extra-config-bad", "set media extra_config.uuid=x extra_config.Vga=1 extra_config.vga=-1", ""},
 		{"rm", "rm debian", ""},
 		{"rm-purge", "rm debian --purge-disks", ""},
 		{"rm-purge-existing-disk", "rm media --purge-disks", ""},
 		{"rm-declared", "rm legacy", ""},
+		{"adopt", "adopt win", ""},
+		{"adopt-dry-run", "adopt win --dry-run", ""},
+		{"adopt-pv", "adopt handmade", ""},
+		{"adopt-managed", "adopt web", ""},
+		{"adopt-declared", "adopt legacy", ""},
+		{"adopt-not-running", "adopt nosuch", ""},
+		{"adopt-rebuild-fails", "adopt win", "nixos-rebuild"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -222,12 +233,41 @@ func TestGuestFilesAfterAdd(t *testing.T) {
 }
 
 // TestSetupGuestsNeedsTerminal: the guests screens need a terminal; without one the
-// operator is pointed at the commands (a usage error, exit 2).
+// operator is pointed at the plain prompts and the commands (a usage error, exit 2).
 func TestSetupGuestsNeedsTerminal(t *testing.T) {
 	root := guestHost(t)
 	var out bytes.Buffer
 	code := run(context.Background(), []string{"xennix-setup", "--root", root, "--hardware", "../../assets/examples/hardware/guests-thinpool.json", "guests"}, strings.NewReader(""), &out, &out)
-	if code != 2 || !strings.Contains(out.String(), "use 'xennix guest add|set|rm'") {
-		t.Errorf("xennix-setup guests without a terminal = %d, %q; want 2 and a pointer to xennix guest", code, out.String())
+	if code != 2 || !strings.Contains(out.String(), "use 'xennix-setup --accessible guests' or 'xennix guest add|set|rm'") {
+		t.Errorf("xennix-setup guests without a terminal = %d, %q; want 2 and a pointer to --accessible and xennix guest", code, out.String())
+	}
+}
+
+// TestAdoptMovesAutoFile: adopt moves the domain's /etc/xen/auto file out of xendomains'
+// way once the rebuild succeeded, and leaves it (and the answers) as they were when it
+// failed.
+func TestAdoptMovesAutoFile(t *testing.T) {
+	for _, fail := range []string{"", "nixos-rebuild"} {
+		root := guestHost(t)
+		rec := &recorder{fail: fail}
+		old := guestRunner
+		guestRunner = func(*cobra.Command, string, bool) installer.Runner { return rec }
+		var out bytes.Buffer
+		code := run(context.Background(), []string{"xennix", "guest", "--root", root, "--hardware", "../../assets/examples/hardware/guests-thinpool.json", "adopt", "win"}, strings.NewReader(""), &out, &out)
+		guestRunner = old
+		_, autoErr := os.Stat(filepath.Join(root, "etc/xen/auto/win.cfg"))
+		_, keptErr := os.Stat(filepath.Join(root, "var/lib/xennix/adopted/win.cfg"))
+		answers, _ := os.ReadFile(filepath.Join(root, "etc/nixos", installer.AnswersFile))
+		adopted := strings.Contains(string(answers), "name: win")
+		switch fail {
+		case "":
+			if code != 0 || !errors.Is(autoErr, os.ErrNotExist) || keptErr != nil || !adopted {
+				t.Errorf("adopt win: exit %d, auto file left: %v, kept: %v, in answers: %v\n%s", code, autoErr == nil, keptErr == nil, adopted, out.String())
+			}
+		default:
+			if code != 1 || autoErr != nil || keptErr == nil || adopted {
+				t.Errorf("adopt win with a failing rebuild: exit %d, auto file left: %v, moved: %v, in answers: %v\n%s", code, autoErr == nil, keptErr == nil, adopted, out.String())
+			}
+		}
 	}
 }

@@ -26,6 +26,8 @@ type setupFlags struct {
 	answers  string
 	try      bool
 	timeout  time.Duration
+	// accessible asks plain sequential prompts instead of showing the screens.
+	accessible bool
 }
 
 func newSetupCmd() *cobra.Command {
@@ -42,6 +44,9 @@ cannot be changed.
   xennix-setup diff  [--answers FILE]   show what would change
   xennix-setup apply [--answers FILE] [--try]
   xennix-setup verify                   check this host is a working dom0
+  xennix-setup guests                   the guests: list, add, edit, remove, review, apply
+  xennix-setup --accessible [guests]    the same questions as plain prompts (screen
+                                        readers, serial lines; also reads a pipe)
 
 Edit answers.yaml (or pass --answers), then diff and apply.`,
 		Args: exactArgs(0),
@@ -51,9 +56,9 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 				return err
 			}
 			w := cmd.OutOrStdout()
-			in, ok := cmd.InOrStdin().(*os.File)
-			if !ok || !term.IsTerminal(in.Fd()) {
-				return usageError{errors.New("xennix-setup without a command needs a terminal; use 'xennix-setup diff' and 'xennix-setup apply [--answers FILE]'")}
+			in, err := setupInput(cmd, f, "xennix-setup without a command needs a terminal; use 'xennix-setup --accessible', or 'xennix-setup diff' and 'xennix-setup apply [--answers FILE]'")
+			if err != nil {
+				return err
 			}
 			var rep hwdetect.Report
 			if h.Report != nil {
@@ -61,7 +66,7 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 			}
 			var report string // what Apply did, printed once the screen is gone
 			_, err = tui.RunSetup(cmd.Context(), tui.SetupOptions{
-				Report: rep, Answers: h.Answers, Input: in, Output: w,
+				Report: rep, Answers: h.Answers, Input: in, Output: w, Accessible: f.accessible,
 				Diff: func(next installer.Answers) (string, error) {
 					changes, err := h.Changes(next, true)
 					if err != nil || len(changes) == 0 {
@@ -96,7 +101,9 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 					return report, nil
 				},
 			})
-			fmt.Fprint(w, report)
+			if !f.accessible {
+				fmt.Fprint(w, report) // the plain prompts have shown it already
+			}
 			if errors.Is(err, tui.ErrQuit) {
 				fmt.Fprintln(w, "xennix-setup: quit; nothing changed")
 				return errSilent
@@ -106,6 +113,7 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 	}
 	cmd.PersistentFlags().StringVar(&f.root, "root", "/", "root of the host to configure (for testing)")
 	cmd.PersistentFlags().StringVar(&f.hardware, "hardware", "", "hardware report (xennix probe --json) instead of probing (for testing)")
+	cmd.PersistentFlags().BoolVar(&f.accessible, "accessible", false, "plain sequential prompts instead of the screens (screen readers, serial lines; reads a pipe too)")
 	diff := &cobra.Command{
 		Use:   "diff",
 		Short: "Show the unified diff of the files xennix-setup would write",
@@ -146,6 +154,19 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 	verify.Short = "Check that this host is a working Xen dom0"
 	cmd.AddCommand(diff, apply, verify, newSetupGuestsCmd(&f))
 	return cmd
+}
+
+// setupInput is the input of the screens, which need a terminal, or of the plain prompts
+// (--accessible), which read any input line by line.
+func setupInput(cmd *cobra.Command, f setupFlags, noTerminal string) (io.Reader, error) {
+	if f.accessible {
+		return cmd.InOrStdin(), nil
+	}
+	in, ok := cmd.InOrStdin().(*os.File)
+	if !ok || !term.IsTerminal(in.Fd()) {
+		return nil, usageError{errors.New(noTerminal)}
+	}
+	return in, nil
 }
 
 func because(why []string) string {

@@ -20,65 +20,8 @@ import (
 // accessible mode): no redrawing, no colour, nothing but lines, for a screen reader or a
 // dumb serial line.
 func runAccessible(ctx context.Context, o Options) (installer.Answers, error) {
-	in := o.Input
-	if !isTerminal(in) {
-		// huh reads each answer with a fresh bufio.Scanner: hand it one line at a time so
-		// that one prompt does not swallow the next answers.
-		in = &lineReader{r: bufio.NewReader(in)}
-	}
-	w := o.Output
-	// tried: each prompt is answered before it is checked, so every check applies at once.
-	st := &state{ctx: ctx, opts: o, r: o.Report, a: o.Base, styles: plainStyles(), keys: newKeyMap(), w: 78, tried: true}
-	say := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-	run := func(g *huh.Group) error {
-		f := huh.NewForm(g).WithTheme(st.styles.huh).WithAccessible(true).WithInput(in).WithOutput(w)
-		// huh's accessible prompts read the line without looking at the context: wait for
-		// either, so that Ctrl+C (SIGINT cancels ctx) quits at once instead of at the next
-		// Enter. The abandoned read ends with the process.
-		done := make(chan error, 1)
-		go func() { done <- f.RunWithContext(ctx) }()
-		select {
-		case err := <-done:
-			if err != nil {
-				return err
-			}
-		case <-ctx.Done():
-			fmt.Fprintln(w)
-			return fmt.Errorf("%w: interrupted", ErrQuit)
-		}
-		if lr, ok := in.(*lineReader); ok && lr.eof {
-			return fmt.Errorf("%w: the input ended", ErrQuit)
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%w: interrupted", ErrQuit)
-		}
-		return nil
-	}
-	runSpec := func(title string, spec formSpec) error {
-		for try := 0; ; try++ {
-			say("\n== %s ==", title)
-			spec.load()
-			if t := spec.intro(); t != "" {
-				say("%s", t)
-			}
-			for _, p := range spec.pages() {
-				if p.show != nil && !p.show() {
-					continue
-				}
-				if err := run(p.build()); err != nil {
-					return err
-				}
-			}
-			err := spec.apply()
-			if err == nil {
-				return nil
-			}
-			say("Please correct:\n%s", describe(err, spec.labels()))
-			if try >= 4 {
-				return err
-			}
-		}
-	}
+	p := newPlain(ctx, o)
+	st, run, say, runSpec := p.st, p.run, p.say, p.runSpec
 
 	say("XenNix installer: NixOS as a Xen dom0 on this machine.")
 	for _, l := range hardwareLines(st.r) {
@@ -118,6 +61,97 @@ func runAccessible(ctx context.Context, o Options) (installer.Answers, error) {
 		}
 	}
 	return st.a, nil
+}
+
+// plain asks a screen's questions as plain sequential prompts (huh's accessible mode): the
+// installer's --accessible mode and xennix-setup's.
+type plain struct {
+	st *state
+	in io.Reader
+	w  io.Writer
+}
+
+// newPlain is the prompter over o.Input and o.Output, with a state over o.Base.
+func newPlain(ctx context.Context, o Options) *plain {
+	in := o.Input
+	if !isTerminal(in) {
+		// huh reads each answer with a fresh bufio.Scanner: hand it one line at a time so
+		// that one prompt does not swallow the next answers.
+		in = &lineReader{r: bufio.NewReader(in)}
+	}
+	o.Accessible = true
+	// tried: each prompt is answered before it is checked, so every check applies at once.
+	st := &state{ctx: ctx, opts: o, r: o.Report, a: o.Base, styles: plainStyles(), keys: newKeyMap(), w: 78, tried: true}
+	return &plain{st: st, in: in, w: o.Output}
+}
+
+func (p *plain) say(format string, args ...any) { fmt.Fprintf(p.w, format+"\n", args...) }
+
+// run asks one group's questions; ErrQuit when the input ended or ctx was cancelled.
+func (p *plain) run(g *huh.Group) error {
+	ctx, in, w := p.st.ctx, p.in, p.w
+	f := huh.NewForm(g).WithTheme(p.st.styles.huh).WithAccessible(true).WithInput(in).WithOutput(w)
+	// huh's accessible prompts read the line without looking at the context: wait for
+	// either, so that Ctrl+C (SIGINT cancels ctx) quits at once instead of at the next
+	// Enter. The abandoned read ends with the process.
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			// huh's select indexes its options with the last line read when the input ends
+			// after a refused line, and panics (huh v2.0.3 field_select.go RunAccessible).
+			if r := recover(); r != nil {
+				done <- fmt.Errorf("the prompt failed: %v", r)
+			}
+		}()
+		done <- f.RunWithContext(ctx)
+	}()
+	select {
+	case err := <-done:
+		if lr, ok := in.(*lineReader); ok && lr.eof {
+			return fmt.Errorf("%w: the input ended", ErrQuit)
+		}
+		if err != nil {
+			return err
+		}
+	case <-ctx.Done():
+		fmt.Fprintln(w)
+		return fmt.Errorf("%w: interrupted", ErrQuit)
+	}
+	if lr, ok := in.(*lineReader); ok && lr.eof {
+		return fmt.Errorf("%w: the input ended", ErrQuit)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w: interrupted", ErrQuit)
+	}
+	return nil
+}
+
+// runSpec asks a form screen's pages in order, then applies them; a refusal names the
+// fields and asks the pages again, up to five times.
+func (p *plain) runSpec(title string, spec formSpec) error {
+	for try := 0; ; try++ {
+		p.say("\n== %s ==", title)
+		spec.load()
+		if t := spec.intro(); t != "" {
+			p.say("%s", t)
+		}
+		for _, pg := range spec.pages() {
+			if pg.show != nil && !pg.show() {
+				continue
+			}
+			if err := p.run(pg.build()); err != nil {
+				return err
+			}
+		}
+		err := spec.apply()
+		if err == nil {
+			return nil
+		}
+		p.say("Please correct:\n%s", describe(err, spec.labels()))
+		if try >= 4 {
+			return err
+		}
+	}
 }
 
 func accessibleDisks(st *state, run func(*huh.Group) error, say func(string, ...any)) error {

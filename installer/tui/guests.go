@@ -51,6 +51,9 @@ func RunGuests(ctx context.Context, o GuestsOptions) (installer.Answers, error) 
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
+	if o.Accessible {
+		return runGuestsAccessible(ctx, o)
+	}
 	m := newGuestsApp(ctx, o)
 	opts := append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.Input), tea.WithOutput(o.Output)}, o.ProgramOptions...)
 	final, err := tea.NewProgram(m, opts...).Run()
@@ -71,10 +74,23 @@ type guestsApp struct {
 }
 
 func newGuestsApp(ctx context.Context, o GuestsOptions) *guestsApp {
-	start := o.Answers
-	diff := o.Diff
 	so := o.SetupOptions
-	so.Diff = func(a installer.Answers) (string, error) {
+	so.Diff = withGuestEffects(o.Answers, o.Diff)
+	m := newApp(ctx, Options{Report: o.Report, Base: o.Answers, Input: o.Input, Output: o.Output, Getenv: o.Getenv, ProgramOptions: o.ProgramOptions})
+	rev := &setupReview{st: m.st, o: so, w: 80, h: 21, vp: viewport.New()}
+	list := &guestsList{st: m.st, declared: o.Declared, w: 80, h: 21}
+	m.screens[scrWelcome] = list
+	m.screens[scrReview] = rev
+	m.order = []screenID{scrWelcome, scrReview}
+	m.cur = 0
+	m.resize(m.w, m.h)
+	return &guestsApp{setupApp: &setupApp{app: m, rev: rev}, list: list}
+}
+
+// withGuestEffects is the guests review's diff: what the change does to the guests (will
+// start, restart, stop, after reboot), then diff's files.
+func withGuestEffects(start installer.Answers, diff func(installer.Answers) (string, error)) func(installer.Answers) (string, error) {
+	return func(a installer.Answers) (string, error) {
 		effects := installer.EffectsOnGuests(start, a).String()
 		if diff == nil {
 			return effects, nil
@@ -85,15 +101,6 @@ func newGuestsApp(ctx context.Context, o GuestsOptions) *guestsApp {
 		}
 		return effects + d, nil
 	}
-	m := newApp(ctx, Options{Report: o.Report, Base: o.Answers, Input: o.Input, Output: o.Output, Getenv: o.Getenv, ProgramOptions: o.ProgramOptions})
-	rev := &setupReview{st: m.st, o: so, w: 80, h: 21, vp: viewport.New()}
-	list := &guestsList{st: m.st, declared: o.Declared, w: 80, h: 21}
-	m.screens[scrWelcome] = list
-	m.screens[scrReview] = rev
-	m.order = []screenID{scrWelcome, scrReview}
-	m.cur = 0
-	m.resize(m.w, m.h)
-	return &guestsApp{setupApp: &setupApp{app: m, rev: rev}, list: list}
 }
 
 func (m *guestsApp) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -286,12 +293,7 @@ func (l *guestsList) View() string {
 		b.WriteString(s.Muted.Render("  No guests managed here yet: press a to add one.") + "\n")
 	}
 	for i, g := range l.st.a.Guests {
-		m := g.Model()
-		mem := m.Memory
-		if mem == 0 {
-			mem = 1024
-		}
-		line := fmt.Sprintf("%-14s %-6s %6dM %2d vCPU  %s", m.Name, m.Kind, mem, max(m.VCPUs, 1), guestNote(m))
+		line := guestLine(g)
 		marker := "  "
 		if i == l.cursor {
 			marker = s.Pointer + " "
@@ -302,11 +304,26 @@ func (l *guestsList) View() string {
 	if len(l.declared) > 0 {
 		b.WriteString("\n" + s.Section.Render("Declared in configuration.nix (read-only here: edit them there)") + "\n")
 		for _, d := range l.declared {
-			b.WriteString(s.Disabled.Render(fmt.Sprintf("  %-14s %-6s %6dM %2d vCPU", d.Name, d.Kind, d.MemoryMiB, d.VCPUs)) + "\n")
+			b.WriteString(s.Disabled.Render("  "+declaredLine(d)) + "\n")
 		}
 	}
 	b.WriteString("\n" + wrapText("Changes are written and applied from the review (r): the guests the switch starts, restarts or stops are listed there, and guests whose PCI devices dom0 must first release get them after the next reboot.", l.w) + "\n")
 	return b.String()
+}
+
+// guestLine is a guest's line in the list: name, kind, memory, vCPUs and a note.
+func guestLine(g installer.Guest) string {
+	m := g.Model()
+	mem := m.Memory
+	if mem == 0 {
+		mem = 1024
+	}
+	return fmt.Sprintf("%-14s %-6s %6dM %2d vCPU  %s", m.Name, m.Kind, mem, max(m.VCPUs, 1), guestNote(m))
+}
+
+// declaredLine is a declared guest's line in the list.
+func declaredLine(d DeclaredGuest) string {
+	return fmt.Sprintf("%-14s %-6s %6dM %2d vCPU", d.Name, d.Kind, d.MemoryMiB, d.VCPUs)
 }
 
 // guestNote is the list's last column: disks, network, PCI, autostart.
@@ -411,7 +428,16 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 	// enough for 80x24 with the problems under it.
 	var fields []huh.Field
 	if d.index < 0 {
-		fields = append(fields, huh.NewInput().Title("Name").Description("one lower-case DNS label, e.g. web").Value(&d.name).Validate(func(s string) error {
+		name := huh.NewInput().Title("Name").Description("one lower-case DNS label, e.g. web")
+		if st.opts.Accessible {
+			name.Title(plainTitle("Name", "one lower-case DNS label, e.g. web", d.name, false))
+		}
+		fields = append(fields, name.Value(&d.name).Validate(func(s string) error {
+			if s == "" && st.opts.Accessible {
+				// A plain prompt checks the line as typed; an empty one keeps the name
+				// given before (the form asked again after a refusal).
+				s = d.name
+			}
 			if !guests.ValidName(s) {
 				return fmt.Errorf("%q is not a guest name (a-z, 0-9 and inner -)", s)
 			}
@@ -423,13 +449,13 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 	}
 	fields = append(fields,
 		huh.NewSelect[string]().Title("Kind").Options(kinds...).Value(&d.kind),
-		huh.NewInput().Title("Memory").Description("e.g. 2GiB; empty: 1GiB").Value(&d.memory).Validate(optional(func(s string) error { _, err := installer.ParseSize(s); return err })),
-		huh.NewInput().Title("vCPUs").Description("empty: 1").Value(&d.vcpus).Validate(optional(func(s string) error {
+		d.input(st, "Memory", "e.g. 2GiB; empty: 1GiB", &d.memory, func(s string) error { _, err := installer.ParseSize(s); return err }),
+		d.input(st, "vCPUs", "empty: 1", &d.vcpus, func(s string) error {
 			if n, err := strconv.Atoi(s); err != nil || n < 1 {
 				return fmt.Errorf("want a whole number of at least 1")
 			}
 			return nil
-		})),
+		}),
 		huh.NewConfirm().Title("Start with the host").Value(&d.autostart),
 	)
 	diskOpts := []huh.Option[string]{huh.NewOption("none", noDisk)}
@@ -440,12 +466,12 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 		diskOpts = append(diskOpts, huh.NewOption(d.disk, d.disk))
 	}
 	fields = append(fields,
-		huh.NewInput().Title("New volume").Description(fmt.Sprintf("size of a new disk in the guest storage (%s), e.g. 20GiB; empty: none", st.a.GuestKind())).Value(&d.volume).Validate(optional(func(s string) error { _, err := installer.ParseSize(s); return err })),
+		d.input(st, "New volume", fmt.Sprintf("size of a new disk in the guest storage (%s), e.g. 20GiB; empty: none", st.a.GuestKind()), &d.volume, func(s string) error { _, err := installer.ParseSize(s); return err }),
 		huh.NewSelect[string]().Title("Whole disk").Description("a disk the host does not use").Options(diskOpts...).Value(&d.disk),
-		huh.NewInput().Title("Installer ISO").Description("kind ISO: its path on the host, e.g. /var/lib/xen/iso/debian.iso").Value(&d.iso),
-		huh.NewInput().Title("IPv4 address").Description("static, with prefix, e.g. 192.0.2.20/24; empty: DHCP").Value(&d.ipv4).Validate(optional(func(s string) error { _, err := netip.ParsePrefix(s); return err })),
-		huh.NewInput().Title("IPv4 gateway").Description("empty: none").Value(&d.gateway).Validate(optional(func(s string) error { _, err := netip.ParseAddr(s); return err })),
-		huh.NewInput().Title("MAC address").Description("empty: a stable one derived in 00:16:3e").Value(&d.mac).Validate(optional(func(s string) error { _, err := guests.ParseMAC(s); return err })),
+		d.input(st, "Installer ISO", "kind ISO: its path on the host, e.g. /var/lib/xen/iso/debian.iso", &d.iso, nil),
+		d.input(st, "IPv4 address", "static, with prefix, e.g. 192.0.2.20/24; empty: DHCP", &d.ipv4, func(s string) error { _, err := netip.ParsePrefix(s); return err }),
+		d.input(st, "IPv4 gateway", "empty: none", &d.gateway, func(s string) error { _, err := netip.ParseAddr(s); return err }),
+		d.input(st, "MAC address", "empty: a stable one derived in 00:16:3e", &d.mac, func(s string) error { _, err := guests.ParseMAC(s); return err }),
 	)
 	var groups []*huh.Group
 	for _, f := range fields {
@@ -486,6 +512,51 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
+// input is an optional text field of the form, checked by check when not empty. The plain
+// prompts show neither the description nor the value, and an empty line keeps the value:
+// there the title carries both, and "-" clears the field.
+func (d *guestDraft) input(st *state, title, desc string, v *string, check func(string) error) *huh.Input {
+	in := huh.NewInput().Title(title).Description(desc).Value(v)
+	if !st.opts.Accessible {
+		if check != nil {
+			in.Validate(optional(check))
+		}
+		return in
+	}
+	in.Title(plainTitle(title, desc, *v, true))
+	return in.Validate(func(s string) error {
+		if strings.TrimSpace(s) == clearMark || check == nil {
+			return nil
+		}
+		return optional(check)(s)
+	})
+}
+
+// clearMark, typed at a plain prompt, empties an optional field (an empty line keeps it).
+const clearMark = "-"
+
+// plainTitle is a field's title at a plain prompt: the title, the description and the
+// value an empty line keeps.
+func plainTitle(title, desc, cur string, clearable bool) string {
+	t := title + " (" + desc
+	if cur != "" {
+		t += "; now " + cur + ", Enter keeps it"
+		if clearable {
+			t += ", " + clearMark + " empties it"
+		}
+	}
+	return t + ")"
+}
+
+// plainValue is a field's text, with the plain prompts' clearMark read as empty.
+func plainValue(s string) string {
+	s = strings.TrimSpace(s)
+	if s == clearMark {
+		return ""
+	}
+	return s
+}
+
 // optional validates only what was typed: empty keeps the default.
 func optional(check func(string) error) func(string) error {
 	return func(s string) error {
@@ -507,13 +578,13 @@ func (d *guestDraft) guest() (installer.Guest, error) {
 	}
 	var err error
 	g.Memory = 0
-	if s := strings.TrimSpace(d.memory); s != "" {
+	if s := plainValue(d.memory); s != "" {
 		if g.Memory, err = installer.ParseSize(s); err != nil {
 			return g, fmt.Errorf("memory: %w", err)
 		}
 	}
 	g.VCPUs = 0
-	if s := strings.TrimSpace(d.vcpus); s != "" {
+	if s := plainValue(d.vcpus); s != "" {
 		g.VCPUs, _ = strconv.Atoi(s)
 	}
 	g.Autostart = nil
@@ -528,7 +599,7 @@ func (d *guestDraft) guest() (installer.Guest, error) {
 		switch {
 		case dk.Volume != "" && !volDone:
 			volDone = true
-			if s := strings.TrimSpace(d.volume); s != "" {
+			if s := plainValue(d.volume); s != "" {
 				z, err := installer.ParseSize(s)
 				if err != nil {
 					return g, fmt.Errorf("new volume: %w", err)
@@ -546,7 +617,7 @@ func (d *guestDraft) guest() (installer.Guest, error) {
 			disks = append(disks, dk)
 		}
 	}
-	if s := strings.TrimSpace(d.volume); s != "" && !volDone {
+	if s := plainValue(d.volume); s != "" && !volDone {
 		z, err := installer.ParseSize(s)
 		if err != nil {
 			return g, fmt.Errorf("new volume: %w", err)
@@ -561,24 +632,24 @@ func (d *guestDraft) guest() (installer.Guest, error) {
 		disks = append(disks, installer.GuestDisk{Target: d.disk})
 	}
 	g.Disks = disks
-	g.ISO = strings.TrimSpace(d.iso)
+	g.ISO = plainValue(d.iso)
 	nic := installer.GuestInterface{}
 	if len(g.Network) > 0 {
 		nic = g.Network[0]
 	}
 	nic.IPv4 = installer.GuestIPv4{}
-	if s := strings.TrimSpace(d.ipv4); s != "" {
+	if s := plainValue(d.ipv4); s != "" {
 		if nic.IPv4.Address, err = netip.ParsePrefix(s); err != nil {
 			return g, fmt.Errorf("IPv4 address: %w", err)
 		}
 	}
-	if s := strings.TrimSpace(d.gateway); s != "" {
+	if s := plainValue(d.gateway); s != "" {
 		if nic.IPv4.Gateway, err = netip.ParseAddr(s); err != nil {
 			return g, fmt.Errorf("IPv4 gateway: %w", err)
 		}
 	}
 	nic.MAC = guests.MAC{}
-	if s := strings.TrimSpace(d.mac); s != "" {
+	if s := plainValue(d.mac); s != "" {
 		if nic.MAC, err = guests.ParseMAC(s); err != nil {
 			return g, fmt.Errorf("MAC address: %w", err)
 		}

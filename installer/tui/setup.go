@@ -34,6 +34,9 @@ type SetupOptions struct {
 	Getenv func(string) string
 	// ProgramOptions are extra bubbletea options (tests).
 	ProgramOptions []tea.ProgramOption
+	// Accessible replaces the screens with plain sequential prompts (huh's accessible
+	// mode), read line by line from Input, which need not be a terminal.
+	Accessible bool
 }
 
 // setupOrder are the screens of xennix-setup: the installer's question screens without
@@ -55,6 +58,9 @@ func RunSetup(ctx context.Context, o SetupOptions) (installer.Answers, error) {
 	}
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
+	}
+	if o.Accessible {
+		return runSetupAccessible(ctx, o)
 	}
 	m := newSetupApp(ctx, o)
 	opts := append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.Input), tea.WithOutput(o.Output)}, o.ProgramOptions...)

@@ -134,7 +134,12 @@ func (c *Checker) Close() error { return os.RemoveAll(filepath.Dir(c.walker)) }
 // attribute name), or an opaque option above it.
 func (c *Checker) lookup(path []string) (option, bool) {
 	for _, o := range c.options {
-		if o.opaque && len(path) >= len(o.parts) && matchParts(o.parts, path[:len(o.parts)]) {
+		if (o.opaque || freeAttrs(o.typ)) && len(path) > len(o.parts) && matchParts(o.parts, path[:len(o.parts)]) {
+			// Below an option that takes free attribute names (xennix.guests.<name>
+			// .extraConfig.viridian), the walker's paths are the option's value.
+			return option{parts: o.parts, typ: o.typ, opaque: true}, true
+		}
+		if o.opaque && len(path) == len(o.parts) && matchParts(o.parts, path) {
 			return o, true
 		}
 		if len(o.parts) == len(path) && matchParts(o.parts, path) {
@@ -142,6 +147,15 @@ func (c *Checker) lookup(path []string) (option, bool) {
 		}
 	}
 	return option{}, false
+}
+
+// freeAttrs reports whether an option of type typ takes attribute names of the user's
+// choosing whose values are not options (attrsOf anything, attrsOf str, ...; not attrsOf
+// submodule, whose entries' options are declared as <name>.…).
+func freeAttrs(typ string) bool {
+	t := strings.TrimSpace(typeNoteRE.ReplaceAllString(typ, ""))
+	rest, ok := strings.CutPrefix(t, "attrsOf ")
+	return ok && !strings.HasPrefix(strings.Trim(rest, "( "), "submodule")
 }
 
 func matchParts(pat, path []string) bool {

@@ -54,6 +54,10 @@
       pci = [ "0000:41:00.0" ];
       after = [ "web" ];
       restartIfChanged = false;
+      extraConfig = {
+        vga = "stdvga";
+        videoram = 16;
+      };
     };
   };
 }
