@@ -41,8 +41,8 @@ var ErrPreflight = errors.New("preflight failed")
 // Installer carries out a plan on this machine: it provides Execute's hooks (preflight, live
 // network, verification, log saving, webhook) and the checks before anything is touched.
 type Installer struct {
-	Answers Answers
-	Plan    Plan
+	// Plan is what is installed; its Host holds the answers it was made from.
+	Plan Plan
 	// Report is the hardware report the plan was made from.
 	Report hwdetect.Report
 	// Headless is an install from an answers file without an operator.
@@ -152,7 +152,7 @@ func (in *Installer) Preflight(ctx context.Context) []Issue {
 		}
 		holds := len(d.Partitions) > 0 || d.FSType != ""
 		switch {
-		case in.Headless && !in.Answers.Install.Wipe && holds:
+		case in.Headless && !in.Plan.Host.Answers.Install.Wipe && holds:
 			hard("%s holds %s; a headless install erases it only with install.wipe: true in the answers", id, describeContents(d))
 		case !in.Headless && !slices.Contains(in.Confirmed, id):
 			hard("%s was not confirmed for erasing", id)
@@ -169,7 +169,7 @@ func (in *Installer) Preflight(ctx context.Context) []Issue {
 	if rep.Firmware.SecureBoot {
 		hard("Secure Boot is on: Xen will not boot until it is turned off in the firmware setup")
 	}
-	if e := in.Answers.Storage.Encryption; e.Enabled && !formatted && !in.PassphraseLater {
+	if e := in.Plan.Host.Answers.Storage.Encryption; e.Enabled && !formatted && !in.PassphraseLater {
 		switch fi, err := os.Stat(e.PassphraseFile); {
 		case e.PassphraseFile == "":
 			hard("encryption is on but there is no passphrase (storage.encryption.passphrase_file)")
@@ -179,7 +179,7 @@ func (in *Installer) Preflight(ctx context.Context) []Issue {
 			hard("encryption passphrase file %s is empty", e.PassphraseFile)
 		}
 	}
-	if !in.Answers.Install.Offline && !in.DryRun {
+	if !in.Plan.Host.Answers.Install.Offline && !in.DryRun {
 		if err := in.Online(ctx); err != nil {
 			soft("no network (%v): the install will use only what the image carries", err)
 		}
@@ -305,7 +305,7 @@ func (in *Installer) webhookHook(ctx context.Context, s Step, ev StepEvents) err
 	if s.Name == "notify-succeeded" {
 		event = EventSucceeded
 	}
-	if hook := in.Answers.Install.Webhook; in.DryRun && hook != "" {
+	if hook := in.Plan.Host.Answers.Install.Webhook; in.DryRun && hook != "" {
 		b, err := in.webhookBody(event, nil)
 		if err != nil {
 			return err
@@ -321,7 +321,7 @@ func (in *Installer) webhookHook(ctx context.Context, s Step, ev StepEvents) err
 func (in *Installer) webhookBody(event string, failure error) ([]byte, error) {
 	body := map[string]any{
 		"event":    event,
-		"host":     in.Answers.Host.Hostname,
+		"host":     in.Plan.Host.Answers.Host.Hostname,
 		"summary":  in.Plan.Summary,
 		"time":     in.Now().UTC().Format(time.RFC3339),
 		"hardware": in.Report,
@@ -336,7 +336,7 @@ func (in *Installer) webhookBody(event string, failure error) ([]byte, error) {
 // a dry run, whose webhook step only says what it would send): see webhookBody.
 func (in *Installer) Notify(ctx context.Context, event string, failure error) error {
 	in.defaults()
-	hook := in.Answers.Install.Webhook
+	hook := in.Plan.Host.Answers.Install.Webhook
 	if hook == "" || in.DryRun {
 		return nil
 	}

@@ -43,7 +43,7 @@ func TestSecretsNeverWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := &Installer{Answers: a, Plan: p, Report: r, Headless: true, DryRun: true, Root: dir, LogPath: logPath,
+	in := &Installer{Plan: p, Report: r, Headless: true, DryRun: true, Root: dir, LogPath: logPath,
 		Rescan: func() (hwdetect.Report, error) { return r, nil }}
 	if err := Execute(context.Background(), p, &DryRunner{}, ExecOptions{StateFile: filepath.Join(dir, "state.json"), Root: dir, Log: log, Hooks: in.Hooks()}); err != nil {
 		t.Fatal(err)
@@ -118,9 +118,9 @@ func TestWebhook(t *testing.T) {
 		mu.Unlock()
 	}))
 	defer srv.Close()
-	a, r, p := examplePlan(t, "lvm-thinpool-bond-vlan", PlanOptions{Inputs: testInputs, HostModules: testModules})
-	a.Install.Webhook = srv.URL + "/events"
-	in := &Installer{Answers: a, Plan: p, Report: r, Now: func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }}
+	_, r, p := examplePlan(t, "lvm-thinpool-bond-vlan", PlanOptions{Inputs: testInputs, HostModules: testModules})
+	p.Host.Answers.Install.Webhook = srv.URL + "/events"
+	in := &Installer{Plan: p, Report: r, Now: func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }}
 	if err := in.Notify(context.Background(), EventStarted, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -299,11 +299,10 @@ func TestPlanRefusals(t *testing.T) {
 // and the installer medium are refused; interactive installs need the confirmation.
 func TestPreflight(t *testing.T) {
 	_, r, p := examplePlan(t, "uefi-ext4-dhcp", PlanOptions{Inputs: testInputs, HostModules: testModules})
-	a, _, _ := examplePlan(t, "uefi-ext4-dhcp", PlanOptions{Inputs: testInputs, HostModules: testModules})
 	run := func(mod func(*Installer, *hwdetect.Report)) []string {
 		rep := r
 		rep.Disks = slices.Clone(r.Disks)
-		in := &Installer{Answers: a, Plan: p, Report: r, Headless: true,
+		in := &Installer{Plan: p, Report: r, Headless: true,
 			Euid: func() int { return 0 }, Online: func(context.Context) error { return nil }}
 		mod(in, &rep)
 		in.Rescan = func() (hwdetect.Report, error) { return rep, nil }
@@ -323,7 +322,7 @@ func TestPreflight(t *testing.T) {
 		mod  func(*Installer, *hwdetect.Report)
 		want string
 	}{
-		{"headless without wipe", func(in *Installer, _ *hwdetect.Report) { in.Answers.Install.Wipe = false }, "only with install.wipe: true"},
+		{"headless without wipe", func(in *Installer, _ *hwdetect.Report) { in.Plan.Host.Answers.Install.Wipe = false }, "only with install.wipe: true"},
 		{"not root", func(in *Installer, _ *hwdetect.Report) { in.Euid = func() int { return 1000 } }, "must run as root"},
 		{"disk mounted", func(_ *Installer, r *hwdetect.Report) { r.Disks[0].Mounted = true }, "is in use"},
 		{"disk became the medium", func(_ *Installer, r *hwdetect.Report) { r.Disks[0].InstallerMedium = true }, "holds the running installer"},
@@ -333,7 +332,7 @@ func TestPreflight(t *testing.T) {
 		{"too little memory", func(_ *Installer, r *hwdetect.Report) { r.Memory.TotalBytes = uint64(GiB) }, "at least 1.5GiB"},
 		{"booted by BIOS", func(_ *Installer, r *hwdetect.Report) { r.Firmware.Mode = "bios" }, "booted by BIOS"},
 		{"passphrase missing", func(in *Installer, _ *hwdetect.Report) {
-			in.Answers.Storage.Encryption = Encryption{Enabled: true, PassphraseFile: "/nonexistent/key"}
+			in.Plan.Host.Answers.Storage.Encryption = Encryption{Enabled: true, PassphraseFile: "/nonexistent/key"}
 		}, "passphrase file"},
 	}
 	for _, tc := range cases {

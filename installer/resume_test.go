@@ -20,8 +20,8 @@ import (
 // machine seams replaced: root, the report as rescan returns it, no network check.
 func resumeInstaller(t *testing.T, name string, rescan func() hwdetect.Report) (*Installer, Plan) {
 	t.Helper()
-	a, r, p := examplePlan(t, name, PlanOptions{Inputs: testInputs, HostModules: testModules})
-	in := &Installer{Answers: a, Plan: p, Report: r, Headless: true,
+	_, r, p := examplePlan(t, name, PlanOptions{Inputs: testInputs, HostModules: testModules})
+	in := &Installer{Plan: p, Report: r, Headless: true,
 		Euid:   func() int { return 0 },
 		Rescan: func() (hwdetect.Report, error) { return rescan(), nil },
 		Online: func(context.Context) error { return nil },

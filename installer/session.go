@@ -165,11 +165,11 @@ func (s *Session) run(ctx context.Context, console io.Writer) (Result, error) {
 	if !in.Headless {
 		// An interactive install has no answers file to resume from: it is saved first, and
 		// an install that could not be resumed does not start.
-		if err := saveResumeAnswers(in.Answers, work); err != nil {
+		if err := saveResumeAnswers(in.Plan.Host.Answers, work); err != nil {
 			return res, err
 		}
 	}
-	log, closer, err := NewLog(res.LogPath, in.Answers.Secrets()...)
+	log, closer, err := NewLog(res.LogPath, in.Plan.Host.Answers.Secrets()...)
 	if err != nil {
 		return res, err
 	}
@@ -226,7 +226,7 @@ func (s *Session) run(ctx context.Context, console io.Writer) (Result, error) {
 	if in.DryRun {
 		// The same report as a real install's, without its side effects: so without a
 		// Report of what was done about it, only the line that says it failed.
-		fmt.Fprintf(console, "\nINSTALL FAILED: %s\n", Redact(err.Error(), in.Answers.Secrets()...))
+		fmt.Fprintf(console, "\nINSTALL FAILED: %s\n", Redact(err.Error(), in.Plan.Host.Answers.Secrets()...))
 		if werr != nil {
 			f.problem(werr, "could not write the transcript: %v\n", werr)
 		}
@@ -282,7 +282,7 @@ func printEvent(w io.Writer, e Event) {
 // cancelled already (the interrupt): the webhook still gets its own bounded time. Webhook
 // credentials are redacted in all of it.
 func (s *Session) reportFailure(ctx context.Context, in *Installer, f *Failure, log *slog.Logger, runner Runner, work string) {
-	secrets := in.Answers.Secrets()
+	secrets := in.Plan.Host.Answers.Secrets()
 	if err := in.Notify(context.WithoutCancel(ctx), EventFailed, f.Err); err != nil {
 		log.Error("webhook", "error", err.Error())
 		f.problem(err, "could not tell the webhook: %s\n", Redact(err.Error(), secrets...))
@@ -313,7 +313,7 @@ func (s *Session) reportFailure(ctx context.Context, in *Installer, f *Failure, 
 // What cannot be gathered is logged and listed in the bundle's missing.txt, so that a
 // bundle without the log says why.
 func failureEntries(in *Installer, msg string, log *slog.Logger, runner Runner) map[string][]byte {
-	secrets := in.Answers.Secrets()
+	secrets := in.Plan.Host.Answers.Secrets()
 	entries := map[string][]byte{"error.txt": []byte(msg + "\n"), "plan.txt": []byte(Redact(in.Plan.Transcript(), secrets...))}
 	var missing []string
 	lack := func(name string, err error) {
@@ -325,7 +325,7 @@ func failureEntries(in *Installer, msg string, log *slog.Logger, runner Runner) 
 	} else {
 		entries["hardware.json"] = b
 	}
-	if b, err := in.Answers.Marshal("answers of the failed install (secrets only as hashes)"); err != nil {
+	if b, err := in.Plan.Host.Answers.Marshal("answers of the failed install (secrets only as hashes)"); err != nil {
 		lack("answers.yaml", err)
 	} else {
 		entries["answers.yaml"] = []byte(Redact(string(b), secrets...))

@@ -58,7 +58,7 @@ func readBundle(t *testing.T, path string) map[string]string {
 // warning), and commands go to run. Work and bundles are directories of their own.
 func testSession(t *testing.T, run Runner) (s *Session, console *bytes.Buffer, events *[]Event) {
 	t.Helper()
-	a, r, _ := examplePlan(t, "uefi-ext4-dhcp", PlanOptions{Inputs: testInputs, HostModules: testModules})
+	a, r, example := examplePlan(t, "uefi-ext4-dhcp", PlanOptions{Inputs: testInputs, HostModules: testModules})
 	root := tree(t, map[string]string{})
 	mnt := filepath.Join(root, "mnt")
 	for p, content := range with(installedSystem(bootV2), map[string]string{
@@ -80,7 +80,7 @@ func testSession(t *testing.T, run Runner) (s *Session, console *bytes.Buffer, e
 			t.Fatal(err)
 		}
 	}
-	plan := Plan{Hostname: a.Host.Hostname, Summary: "xen-01: test plan", Steps: []Step{
+	plan := Plan{Hostname: a.Host.Hostname, Summary: "xen-01: test plan", Host: example.Host, Steps: []Step{
 		{Name: "preflight", Title: "Check the machine", Action: ActionPreflight, Rerun: true},
 		{Name: "install", Title: "Install NixOS", Commands: [][]string{{"nixos-install", "--root", "/mnt"}}},
 		{Name: "verify", Title: "Verify the installed system", Action: ActionVerify},
@@ -91,7 +91,7 @@ func testSession(t *testing.T, run Runner) (s *Session, console *bytes.Buffer, e
 	console = &bytes.Buffer{}
 	events = &[]Event{}
 	s = &Session{
-		Installer: Installer{Answers: a, Plan: plan, Report: r, Headless: true, Root: root,
+		Installer: Installer{Plan: plan, Report: r, Headless: true, Root: root,
 			Euid:   func() int { return 0 },
 			Rescan: func() (hwdetect.Report, error) { return now, nil },
 			Online: func(context.Context) error { return nil },
@@ -314,7 +314,7 @@ func TestInterruptedInstallReports(t *testing.T) {
 		cancel() // the signal arrives while the command runs
 		return nil, fmt.Errorf("fetch %s: %w", hook, context.Canceled)
 	}))
-	s.Installer.Answers.Install.Webhook = hook
+	s.Installer.Plan.Host.Answers.Install.Webhook = hook
 	s.Installer.Plan.Steps = []Step{{Name: "fetch", Title: "Fetch", Commands: [][]string{{"curl", hook}}}}
 	_, err := s.Run(ctx)
 	if !errors.Is(err, ErrInterrupted) {
@@ -364,14 +364,14 @@ func TestWebhookErrorRedacted(t *testing.T) {
 	srv.Close()
 	var a Answers
 	a.Install.Webhook = hook
-	in := &Installer{Answers: a}
+	in := &Installer{Plan: Plan{Host: Resolved{Answers: a}}}
 	err := in.Notify(context.Background(), EventFailed, errors.New("boom"))
 	if err == nil || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "token=[redacted]") {
 		t.Errorf("Notify to a closed server = %v, want an error without the token", err)
 	}
 
 	s, console, _ := testSession(t, &recorder{failAt: 0})
-	s.Installer.Answers.Install.Webhook = hook
+	s.Installer.Plan.Host.Answers.Install.Webhook = hook
 	_, err = s.Run(context.Background())
 	var f *Failure
 	if !errors.As(err, &f) || len(f.Problems) != 1 {

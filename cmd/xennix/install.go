@@ -176,7 +176,7 @@ func runInstall(ctx context.Context, w io.Writer, f installFlags) error {
 	} else if ok {
 		return runInteractive(ctx, w, f, rep, a)
 	}
-	a, plan, err := planFor(w, data, name, rep)
+	_, plan, err := planFor(w, data, name, rep)
 	if err != nil {
 		return err
 	}
@@ -185,7 +185,7 @@ func runInstall(ctx context.Context, w io.Writer, f installFlags) error {
 		return err
 	}
 	s := &installer.Session{
-		Installer: installer.Installer{Answers: a, Plan: plan, Report: rep, Headless: true, DryRun: f.dryRun, Root: root},
+		Installer: installer.Installer{Plan: plan, Report: rep, Headless: true, DryRun: f.dryRun, Root: root},
 		Resume:    f.resume,
 		Console:   w,
 	}

@@ -79,7 +79,7 @@ func interactiveOptions(f installFlags, rep hwdetect.Report, base installer.Answ
 			// The TUI wrote the passphrase to KeyFile just before, except in a dry run.
 			keyFile := req.Answers.Storage.Encryption.PassphraseFile == tui.KeyFile
 			s := &installer.Session{
-				Installer: installer.Installer{Answers: req.Answers, Plan: req.Plan, Report: rep, Confirmed: req.Confirmed,
+				Installer: installer.Installer{Plan: req.Plan, Report: rep, Confirmed: req.Confirmed,
 					DryRun: f.dryRun, Root: root, PassphraseLater: f.dryRun && keyFile},
 				Resume: req.Resume,
 				Events: req.Events,
