@@ -78,7 +78,7 @@ func (a Answers) NetConfig(r *hwdetect.Report) netsetup.Config {
 		return u
 	}
 	if n.Bond != nil {
-		b := &netsetup.Bond{Name: n.Bond.Name, Mode: string(n.Bond.Mode), MIIMonMs: n.Bond.MIIMon, LACPRate: n.Bond.LACPRate}
+		b := &netsetup.Bond{Name: n.Bond.Name, Mode: netsetup.BondMode(n.Bond.Mode), MIIMonMs: n.Bond.MIIMon, LACPRate: netsetup.LACPRate(n.Bond.LACPRate)}
 		for _, m := range n.Bond.Members {
 			b.Members = append(b.Members, uplink(m))
 		}
@@ -146,14 +146,7 @@ func netNICs(r hwdetect.Report) []netsetup.NIC {
 // answers-media`, and was refused only by the installer on the machine, or by xennix-setup
 // after it had taken the file.
 func (v *validator) formLeaves() {
-	c := v.a.NetConfig(nil)
-	// What needs the machine: the default uplink (the first NIC with carrier) and the
-	// MACs that pinned names are resolved to.
-	c.PinNames = false
-	noUplinks := len(c.Uplinks) == 0 && c.Bond == nil
-	v.leafProblems("network", filterLeaf(c.Validate(nil), func(field string, _ error) bool {
-		return !(noUplinks && field == "network.uplinks")
-	}))
+	v.leafProblems("network", v.a.NetConfig(nil).ValidateForm())
 	// Of disko's checks, those of the paths' form need no disks.
 	v.leafProblems("storage", filterLeaf(v.a.DiskoLayout(nil, nil).Validate(), func(field string, err error) bool {
 		return (field == disko.FieldPassphraseFile || field == disko.FieldGuestPath) && errors.Is(err, disko.ErrInvalid)

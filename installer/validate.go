@@ -677,7 +677,7 @@ func (v *validator) leaves() {
 		v.formLeaves()
 		return
 	}
-	v.leafProblems("network", v.a.NetConfig(v.r).Validate(netNICs(*v.r)))
+	v.leafProblems("network", v.a.NetConfig(v.r).ValidateFor(netNICs(*v.r)))
 	disks, err := v.a.SelectDisks(*v.r)
 	if err != nil {
 		return // already reported by disks()
