@@ -82,6 +82,10 @@ var (
 	tmpfsSizeRE = regexp.MustCompile(`^([1-9][0-9]*[kKmMgG]?|([1-9][0-9]?|100)%)$`)
 )
 
+// IsDiskID reports whether id has the form of a /dev/disk/by-id/ path, the only way a layout
+// names a disk (Validate refuses anything else), for callers that take disk ids elsewhere.
+func IsDiskID(id string) bool { return byIDRE.MatchString(id) }
+
 // Validate returns every problem of the layout (errors.Join of *FieldError), or nil. A valid
 // layout renders. It is ValidateForm and the checks that need the machine's disks: that
 // there are disks, that their sizes are known, that each is large enough and that the two

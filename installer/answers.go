@@ -187,7 +187,7 @@ type Bond struct {
 	// Link monitoring interval in milliseconds; default 100.
 	MIIMon int `yaml:"miimon,omitempty" json:"miimon,omitempty"`
 	// LACP rate for 802.3ad: slow or fast.
-	LACPRate string `yaml:"lacp_rate,omitempty" json:"lacp_rate,omitempty" jsonschema:"enum=slow,enum=fast"`
+	LACPRate LACPRate `yaml:"lacp_rate,omitempty" json:"lacp_rate,omitempty"`
 }
 
 // IPv4 is the host's IPv4 configuration.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/xennix/xennix/disko"
 	"github.com/xennix/xennix/hwdetect"
 )
 
@@ -107,7 +108,7 @@ func placeName(free int) string {
 // shownID is a disk id from the answers as an error shows it: whole when it looks like a
 // by-id path, else quoted and cut.
 func shownID(id string) string {
-	if byIDRE.MatchString(id) && runeIndex(id, maxShownRunes) < 0 {
+	if disko.IsDiskID(id) && runeIndex(id, maxShownRunes) < 0 {
 		return id
 	}
 	return quoteCut(id, maxQuotedRunes)

@@ -207,21 +207,30 @@ func (v *validator) add(field, format string, args ...any) {
 
 // ifName checks an interface name and reports whether it is valid.
 func (v *validator) ifName(field, name string) bool {
-	switch {
-	case name == "":
+	if name == "" {
 		v.add(field, "required")
 		return false
-	case !ifNameRE.MatchString(name) || name == "." || name == "..":
-		v.add(field, "%q is not a valid interface name (want up to 15 letters, digits, '-', '_' or '.')", name)
+	}
+	if err := CheckIfName(name); err != nil {
+		v.add(field, "%v", err)
 		return false
+	}
+	return true
+}
+
+// CheckIfName says why name cannot be the name of a bridge, bond or uplink, or returns nil.
+// It is the rule Validate applies, for callers that take such a name elsewhere (a guest's
+// bridge).
+func CheckIfName(name string) error {
+	if !ifNameRE.MatchString(name) || name == "." || name == ".." {
+		return fmt.Errorf("%q is not a valid interface name (want up to 15 letters, digits, '-', '_' or '.')", name)
 	}
 	for _, p := range guestPrefixes {
 		if strings.HasPrefix(name, p) {
-			v.add(field, "%q starts with %q, which is reserved for Xen guest interfaces", name, p)
-			return false
+			return fmt.Errorf("%q starts with %q, which is reserved for Xen guest interfaces", name, p)
 		}
 	}
-	return true
+	return nil
 }
 
 // unique records that name is used by field, reporting a clash with an earlier field; it
@@ -253,10 +262,10 @@ func (v *validator) ports(field string, ports []Uplink, nics []NIC, pin bool, na
 		nameOK := u.Name != "" && v.ifName(f+".name", u.Name)
 		macOK := len(u.MAC) != 0 && v.mac(f+".mac", u.MAC)
 		if pin && u.Name == "" {
-			v.add(f+".name", "required with network.pinNames")
+			v.add(f+".name", "required with network.pin_names")
 		}
 		if pin && len(u.MAC) == 0 {
-			v.add(f+".mac", "required with network.pinNames (the .link file matches the permanent MAC)")
+			v.add(f+".mac", "required with network.pin_names (the .link file matches the permanent MAC)")
 		}
 		dup := false // a clash is already reported for this entry
 		if nameOK && !v.uniqueAs(names, u.Name, f+".name", f) {
