@@ -1,6 +1,10 @@
 package installer
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/xennix/xennix/guests"
+)
 
 // Version is the only answers file version this program reads and writes.
 const Version = 1
@@ -225,7 +229,7 @@ type Xen struct {
 	// Extra Xen command-line parameters, e.g. "sched=credit2".
 	Cmdline []string `yaml:"cmdline,omitempty" json:"cmdline,omitempty"`
 	// PCI devices hidden from dom0 for passthrough, as addresses like 0000:03:00.0.
-	Passthrough []string `yaml:"passthrough,omitempty" json:"passthrough,omitempty"`
+	Passthrough []guests.PCIAddress `yaml:"passthrough,omitempty" json:"passthrough,omitempty"`
 }
 
 // Users holds the accounts.

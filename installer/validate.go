@@ -297,28 +297,24 @@ func (v *validator) xen() {
 			v.bad(f, "set %s through xen.dom0_memory / xen.dom0_vcpus instead", name)
 		}
 	}
+	// An address is parsed where the answers are read (guests.PCIAddress), so 03:00.0 and
+	// 0000:03:00.0 are one device here.
 	seen := map[guests.PCIAddress]string{}
-	for i, s := range x.Passthrough {
+	for i, d := range x.Passthrough {
 		f := fmt.Sprintf("xen.passthrough[%d]", i)
-		d, err := guests.ParsePCIAddress(s)
-		if err != nil {
-			v.bad(f, "%s", err.Error()) // a string, so that a long value is cut
-			continue
-		}
-		// Parsed, 03:00.0 and 0000:03:00.0 are the same device.
 		if first, ok := seen[d]; ok {
-			v.bad(f, "%s is listed twice (also %s)", s, first)
+			v.bad(f, "%s is listed twice (also %s)", d, first)
 			continue
 		}
 		seen[d] = f
 		if v.r != nil {
 			dev, ok := v.r.PCIDevice(d.String())
 			if !ok {
-				v.bad(f, "no PCI device %s on this machine", s)
+				v.bad(f, "no PCI device %s on this machine", d)
 			} else if !v.r.IOMMU.Active {
-				v.bad(f, "%s cannot be passed through: this machine has no active IOMMU", s)
+				v.bad(f, "%s cannot be passed through: this machine has no active IOMMU", d)
 			} else if strings.HasPrefix(dev.Class, "0600") || strings.HasPrefix(dev.Class, "0604") {
-				v.bad(f, "%s is a PCI bridge: it cannot be passed through", s)
+				v.bad(f, "%s is a PCI bridge: it cannot be passed through", d)
 			}
 		}
 	}
