@@ -412,3 +412,23 @@ func TestDiskWithoutStableID(t *testing.T) {
 		t.Errorf("space picked the disk without a stable id: %v", p)
 	}
 }
+
+// TestSwapTooSmallRefusedWhereTyped: a swap below disko's floor is refused on the swap
+// page with disko's own words, and 0 (no swap) is fine.
+func TestSwapTooSmallRefusedWhereTyped(t *testing.T) {
+	d := newDriver(t, testOptions(t, "uefi-ext4-dhcp"))
+	d.keys("enter", "space", "enter")
+	d.expect(scrStorage)
+	d.keys("enter", "enter")
+	d.keys("ctrl+u")
+	d.typ("1M")
+	d.keys("enter")
+	v := plainView(d.m)
+	if !strings.Contains(strings.Join(strings.Fields(v), " "), "is too small (at least 64 MiB, or 0 for no swap)") {
+		t.Errorf("a 1MiB swap is not refused where typed:\n%s", v)
+	}
+	d.keys("ctrl+u")
+	d.typ("0")
+	d.keys("enter", "enter", "enter")
+	d.expect(scrImpermanence)
+}
