@@ -231,8 +231,8 @@ func netNICs(r hwdetect.Report) []netsetup.NIC {
 
 // leaves runs disko's and netsetup's own checks on what the answers convert to, and places
 // their problems at the answers' fields (leafFields): without the machine those that need
-// none (ValidateForm), with it all of them. The answers' disk ids go to disko as written, so
-// that their form is checked there, with the sizes of the disks found for them.
+// none (ValidateForm), with it all of them. The answers' disk ids go to disko, so that their
+// form is checked there, with the sizes of the disks found for them.
 func (v *validator) leaves() {
 	c, err := v.a.netConfig(v.r)
 	switch {
@@ -261,9 +261,16 @@ func (v *validator) leaves() {
 		l.Disks = make([]disko.Disk, len(ids))
 		for i, id := range ids {
 			l.Disks[i].ID = id
-			if found {
-				l.Disks[i].SizeBytes = disks[i].SizeBytes
+			if !found {
+				continue
 			}
+			// A well-formed id becomes the stable id of the disk it names, so that two
+			// links of one disk are one disk; any other stays as written for disko to
+			// refuse (SelectDisks also finds a disk by its kernel name).
+			if sid, ok := disks[i].StableID(); ok && disko.IsDiskID(id) {
+				l.Disks[i].ID = sid
+			}
+			l.Disks[i].SizeBytes = disks[i].SizeBytes
 		}
 	}
 	if found {

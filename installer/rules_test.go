@@ -184,3 +184,35 @@ func isAnswersField(t reflect.Type, field string) bool {
 	}
 	return false
 }
+
+// TestDiskIDsCheckedByDisko: the ids of the answers are disko's to check, as written and, on
+// the machine, as the disks they name: a kernel name is refused even though the machine has
+// the disk, and two links of one disk are that disk twice.
+func TestDiskIDsCheckedByDisko(t *testing.T) {
+	r := fixtureMachine("uefi-ext4-dhcp")
+	nvme := r.Disks[0]
+	nvme.ByIDLinks = append(nvme.ByIDLinks, "/dev/disk/by-id/nvme-Samsung_SSD_990_PRO_1TB_S6Z1NJ0W100001")
+	r.Disks[0] = nvme
+	ids := func(list string) string {
+		return strings.Replace(base, "[/dev/disk/by-id/nvme-eui.0001]", list, 1)
+	}
+	for _, tc := range []struct {
+		name, file, field, text string
+	}{
+		{"kernel name", ids("[/dev/nvme0n1]"), "disks.ids[0]", "is not a /dev/disk/by-id/ path"},
+		{"two links of one disk", ids("["+nvme.ByIDLinks[0]+", "+nvme.ByIDLinks[1]+"]") + "storage:\n  preset: zfs\n  mirror: true\n", "disks.ids[1]", "is listed twice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseAndValidate("answers.yaml", []byte(tc.file), Defaults(&r), &r)
+			var got []string
+			for _, p := range Problems(err) {
+				if p.Field == tc.field && strings.Contains(p.Error(), tc.text) && p.Pos.Line == 5 {
+					got = append(got, p.Error())
+				}
+			}
+			if len(got) != 1 {
+				t.Errorf("ParseAndValidate = %v; want one problem at %s line 5 saying %q", err, tc.field, tc.text)
+			}
+		})
+	}
+}
