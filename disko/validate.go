@@ -82,9 +82,25 @@ var (
 	tmpfsSizeRE = regexp.MustCompile(`^([1-9][0-9]*[kKmMgG]?|([1-9][0-9]?|100)%)$`)
 )
 
+// IsDiskID reports whether id has the form of a /dev/disk/by-id/ path, the only way a layout
+// names a disk (Validate refuses anything else), for callers that take disk ids elsewhere.
+func IsDiskID(id string) bool { return byIDRE.MatchString(id) }
+
 // Validate returns every problem of the layout (errors.Join of *FieldError), or nil. A valid
-// layout renders.
-func (l Layout) Validate() error {
+// layout renders. It is ValidateForm and the checks that need the machine's disks: that
+// there are disks, that their sizes are known, that each is large enough and that the two
+// halves of a mirror are alike.
+func (l Layout) Validate() error { return l.validate(true) }
+
+// ValidateForm returns the problems that need no disks (errors.Join of *FieldError): the
+// enumerations and how they go together, paths, sizes of partitions and volumes, and of
+// Disks, when some are given, their ids and their count. An answers file is checked with it
+// away from the machine, with the disks it names by id (sizes unknown) or none (a filter
+// picks them on the machine).
+func (l Layout) ValidateForm() error { return l.validate(false) }
+
+// validate is the one body of Validate and ValidateForm; sized adds the disks' sizes.
+func (l Layout) validate(sized bool) error {
 	var errs []error
 	add := func(field string, kind error, format string, args ...any) {
 		errs = append(errs, &FieldError{Field: field, Kind: kind, Msg: fmt.Sprintf(format, args...)})
@@ -123,7 +139,9 @@ func (l Layout) Validate() error {
 	// Disks.
 	switch n := len(l.Disks); {
 	case n == 0:
-		add(FieldDisks, ErrMissing, "no disk given")
+		if sized {
+			add(FieldDisks, ErrMissing, "no disk given")
+		}
 	case n > 2:
 		add(FieldDisks, ErrDoesNotFit, "%d disks given; a layout uses one disk, or two with storage.mirror", n)
 	case n == 2 && !l.Mirror:
@@ -136,14 +154,14 @@ func (l Layout) Validate() error {
 		if !byIDRE.MatchString(d.ID) {
 			add(f, ErrInvalid, "%q is not a /dev/disk/by-id/ path (disk names like /dev/sda change between boots, disko issue #1124)", d.ID)
 		}
-		if d.SizeBytes == 0 {
+		if d.SizeBytes == 0 && sized {
 			add(f, ErrMissing, "size of %s not given", d.ID)
 		}
 		if i == 1 && d.ID == l.Disks[0].ID {
-			add(f, ErrDoesNotFit, "%s is the same disk as disks[0]", d.ID)
+			add(f, ErrDoesNotFit, "%s is listed twice", d.ID)
 		}
 	}
-	if len(l.Disks) == 2 && l.Mirror && l.Disks[0].SizeBytes > 0 && l.Disks[1].SizeBytes > 0 {
+	if sized && len(l.Disks) == 2 && l.Mirror && l.Disks[0].SizeBytes > 0 && l.Disks[1].SizeBytes > 0 {
 		// Within 10% the mirror simply has the size of the smaller disk; beyond that, a
 		// good part of the larger disk would be wasted, which is more likely a wrong disk.
 		a, b := l.Disks[0].SizeBytes, l.Disks[1].SizeBytes
@@ -155,6 +173,9 @@ func (l Layout) Validate() error {
 	}
 
 	// Encryption.
+	if !l.Encryption.Enabled && l.Encryption.PassphraseFile != "" {
+		add(FieldPassphraseFile, ErrDoesNotFit, "given, but encryption is not enabled")
+	}
 	if l.Encryption.Enabled {
 		switch {
 		case l.Encryption.PassphraseFile == "":
@@ -245,7 +266,7 @@ func (l Layout) Validate() error {
 	}
 
 	// Disk sizes, once the rest is known to make sense.
-	if presetOK {
+	if presetOK && sized {
 		need, why := l.minDiskBytes()
 		for i, d := range l.Disks {
 			if d.SizeBytes != 0 && d.SizeBytes < need {

@@ -38,7 +38,7 @@ func TestValidate(t *testing.T) {
 		{"no disk", base(func(l *Layout) { l.Disks = nil }),
 			[]string{"disks: no disk given"}, ErrMissing},
 		{"same disk twice", base(func(l *Layout) { l.Mirror = true; l.Disks = []Disk{one()[0], one()[0]} }),
-			[]string{"disks[1]: " + idMain + " is the same disk as disks[0]"}, ErrDoesNotFit},
+			[]string{"disks[1]: " + idMain + " is listed twice"}, ErrDoesNotFit},
 		{"not by-id", base(func(l *Layout) { l.Disks[0].ID = "/dev/sda" }),
 			[]string{`disks[0]: "/dev/sda" is not a /dev/disk/by-id/ path`}, ErrInvalid},
 		{"size unknown", base(func(l *Layout) { l.Disks[0].SizeBytes = 0 }),
@@ -185,5 +185,47 @@ func TestUnmarshalText(t *testing.T) {
 	var k GuestKind
 	if err := k.UnmarshalText([]byte("thin-pool")); err != nil || k != GuestThinPool {
 		t.Errorf("GuestKind.UnmarshalText(thin-pool) = %v, %q", err, k)
+	}
+}
+
+// TestValidateForm: what needs the machine's disks (that there are some, their sizes) is
+// checked by Validate only; everything else by both, once.
+func TestValidateForm(t *testing.T) {
+	const gib8 = 8 << 30
+	small := Layout{Disks: []Disk{{ID: idMain, SizeBytes: gib8}}, Firmware: FirmwareUEFI, Preset: PresetExt4}
+	var sizes []string
+	for _, line := range strings.Split(small.Validate().Error(), "\n") {
+		if strings.HasPrefix(line, "disks[0]:") {
+			sizes = append(sizes, line)
+		}
+	}
+	if len(sizes) != 1 || !strings.Contains(sizes[0], "needs at least") {
+		t.Errorf("Validate(8GiB disk) disk problems = %q, want one that says what it needs", sizes)
+	}
+	if err := small.ValidateForm(); err != nil {
+		t.Errorf("ValidateForm(8GiB disk) = %v, want nil: sizes are the machine's", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		layout Layout
+		want   string // "" for no problem
+	}{
+		{"no disks yet", Layout{Firmware: FirmwareUEFI, Preset: PresetExt4}, ""},
+		{"an id without a size", Layout{Disks: []Disk{{ID: idMain}}, Firmware: FirmwareUEFI, Preset: PresetExt4}, ""},
+		{"a kernel name", Layout{Disks: []Disk{{ID: "/dev/sda"}}, Firmware: FirmwareUEFI, Preset: PresetExt4}, "disks[0]: \"/dev/sda\" is not a /dev/disk/by-id/ path"},
+		{"mirror of one", Layout{Disks: []Disk{{ID: idMain}}, Mirror: true, Firmware: FirmwareUEFI, Preset: PresetZFS}, "storage.mirror: needs two disks, got 1"},
+		{"same id twice", Layout{Disks: []Disk{{ID: idMain}, {ID: idMain}}, Mirror: true, Firmware: FirmwareUEFI, Preset: PresetZFS}, "disks[1]: " + idMain + " is listed twice"},
+		{"BIOS with systemd-boot", Layout{Firmware: FirmwareBIOS, Loader: LoaderSystemdBoot, Preset: PresetExt4}, "boot.loader: systemd-boot needs UEFI"},
+		{"passphrase without encryption", Layout{Firmware: FirmwareUEFI, Preset: PresetExt4, Encryption: Encryption{PassphraseFile: "/run/key"}}, "storage.encryption.passphrase_file: given, but encryption is not enabled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.layout.ValidateForm()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("ValidateForm() = %v, want nil", err)
+			case tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)):
+				t.Errorf("ValidateForm() = %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

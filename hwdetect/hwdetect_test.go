@@ -64,6 +64,9 @@ func TestFixtureFacts(t *testing.T) {
 		{"virtio-vm", "setup mode", func(r Report) any { return r.Firmware.SetupMode }, true},
 		{"virtio-vm", "vda has no by-id", func(r Report) any { d, _ := r.Disk("vda"); return d.ByID + d.Transport }, "virtio"},
 		{"virtio-vm", "vdb by serial", func(r Report) any { d, _ := r.Disk("vdb"); return d.ByID }, "/dev/disk/by-id/virtio-data-disk-1"},
+		{"virtio-vm", "vda has no stable id", func(r Report) any { d, _ := r.Disk("vda"); id, ok := d.StableID(); return [2]any{id, ok} }, [2]any{"", false}},
+		{"virtio-vm", "vdb has a stable id", func(r Report) any { d, _ := r.Disk("vdb"); id, ok := d.StableID(); return [2]any{id, ok} }, [2]any{"/dev/disk/by-id/virtio-data-disk-1", true}},
+		{"uefi-intel-server", "stable id prefers the WWN", func(r Report) any { d, _ := r.Disk("sdb"); id, _ := d.StableID(); return id }, "/dev/disk/by-id/wwn-0x5000c500c1a2b3d5"},
 		{"virtio-vm", "virtio-net pci", func(r Report) any { n, _ := r.NIC("enp1s0"); return n.PCIAddress + " " + n.Driver }, "0000:01:00.0 virtio_net"},
 		{"virtio-vm", "small disks", func(r Report) any {
 			return hasWarning(r, "16 GiB") && hasWarning(r, "4 GiB") && hasWarning(r, "PV guests")
@@ -318,5 +321,25 @@ func TestParsePCIIDs(t *testing.T) {
 	}
 	if _, ok := ids.Vendors["144d"]; ok {
 		t.Errorf("vendor 144d kept although not asked for")
+	}
+}
+
+// TestStableIDNeedsByIDPath: a report read from JSON or made by hand may carry anything in
+// by_id; only a /dev/disk/by-id/ path with a name is a stable id.
+func TestStableIDNeedsByIDPath(t *testing.T) {
+	for _, tc := range []struct {
+		byID string
+		ok   bool
+	}{
+		{"/dev/disk/by-id/wwn-0x5000c500a1b2c3d4", true},
+		{"", false},
+		{"/dev/sda", false},
+		{"/dev/disk/by-id/", false},
+		{"/dev/disk/by-path/pci-0000:00:1f.2-ata-1", false},
+	} {
+		id, ok := Disk{Name: "sda", ByID: tc.byID}.StableID()
+		if ok != tc.ok || (ok && id != tc.byID) || (!ok && id != "") {
+			t.Errorf("Disk{ByID: %q}.StableID() = %q, %t; want %t", tc.byID, id, ok, tc.ok)
+		}
 	}
 }

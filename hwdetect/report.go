@@ -272,6 +272,18 @@ func Load(r io.Reader) (Report, error) {
 	return rep, nil
 }
 
+// StableID is the /dev/disk/by-id path that names this disk whatever the boot order: its
+// ByID, the best of its links (a WWN or NVMe EUI first, then bus, model and serial; see
+// rankByID). It is false when udev made no such link, as for a virtio disk without a serial:
+// such a disk can be told only by its kernel name, and /dev/vda can be another disk after the
+// next boot (disko issue #1124), so nothing may pick it to be erased.
+func (d Disk) StableID() (string, bool) {
+	if !strings.HasPrefix(d.ByID, "/dev/disk/by-id/") || len(d.ByID) == len("/dev/disk/by-id/") {
+		return "", false
+	}
+	return d.ByID, true
+}
+
 // DiskByID finds a disk by a /dev/disk/by-id path (any of its links, not only the best),
 // by the link's base name, or by /dev/<name>.
 func (r Report) DiskByID(p string) (Disk, bool) {

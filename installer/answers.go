@@ -1,6 +1,10 @@
 package installer
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/xennix/xennix/guests"
+)
 
 // Version is the only answers file version this program reads and writes.
 const Version = 1
@@ -187,7 +191,7 @@ type Bond struct {
 	// Link monitoring interval in milliseconds; default 100.
 	MIIMon int `yaml:"miimon,omitempty" json:"miimon,omitempty"`
 	// LACP rate for 802.3ad: slow or fast.
-	LACPRate string `yaml:"lacp_rate,omitempty" json:"lacp_rate,omitempty" jsonschema:"enum=slow,enum=fast"`
+	LACPRate LACPRate `yaml:"lacp_rate,omitempty" json:"lacp_rate,omitempty"`
 }
 
 // IPv4 is the host's IPv4 configuration.
@@ -225,7 +229,7 @@ type Xen struct {
 	// Extra Xen command-line parameters, e.g. "sched=credit2".
 	Cmdline []string `yaml:"cmdline,omitempty" json:"cmdline,omitempty"`
 	// PCI devices hidden from dom0 for passthrough, as addresses like 0000:03:00.0.
-	Passthrough []string `yaml:"passthrough,omitempty" json:"passthrough,omitempty"`
+	Passthrough []guests.PCIAddress `yaml:"passthrough,omitempty" json:"passthrough,omitempty"`
 }
 
 // Users holds the accounts.

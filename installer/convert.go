@@ -13,10 +13,21 @@ import (
 
 // DiskoLayout converts the storage answers and the selected disks into disko's input.
 func (a Answers) DiskoLayout(disks []hwdetect.Disk, r *hwdetect.Report) disko.Layout {
+	// Validate reports a word that does not convert (diskoLayout); disko refuses it again
+	// if such answers are rendered anyway.
+	l, _ := a.diskoLayout(disks, r)
+	return l
+}
+
+// diskoLayout is DiskoLayout with the words that have no disko counterpart, each naming its
+// field. Only Go code can make one (the file and the TUI take the listed words only); it is
+// passed on as written, which disko refuses.
+func (a Answers) diskoLayout(disks []hwdetect.Disk, r *hwdetect.Report) (disko.Layout, error) {
+	preset, err := diskoPreset(a.Storage.Preset)
 	l := disko.Layout{
 		Firmware:     disko.Firmware(a.Firmware(r)),
 		Loader:       disko.Loader(a.Loader(r)),
-		Preset:       disko.Preset(a.Storage.Preset),
+		Preset:       preset,
 		Mirror:       a.Storage.Mirror,
 		Encryption:   disko.Encryption{Enabled: a.Storage.Encryption.Enabled, PassphraseFile: a.Storage.Encryption.PassphraseFile},
 		SwapBytes:    uint64(a.Storage.Swap),
@@ -32,21 +43,57 @@ func (a Answers) DiskoLayout(disks []hwdetect.Disk, r *hwdetect.Report) disko.La
 		l.TmpfsSize = fmt.Sprintf("%dM", uint64(a.Storage.TmpfsSize)/uint64(MiB))
 	}
 	for _, d := range disks {
-		id := d.ByID
-		if id == "" {
+		id, ok := d.StableID()
+		if !ok {
+			// Which disko refuses: a kernel name may be another disk when disko runs.
 			id = "/dev/" + d.Name
 		}
 		l.Disks = append(l.Disks, disko.Disk{ID: id, SizeBytes: d.SizeBytes})
 	}
 	// HostID stays empty: disko derives it from the first disk's by-id path, which the host
 	// keeps in its saved answers, so xennix-setup computes the same ZFS hostId again.
-	return l
+	return l, err
+}
+
+// diskoPreset converts storage.preset. The switch has a case for every word of presets
+// (TestEnumsConvert); empty is ext4, the answers' default.
+func diskoPreset(p Preset) (disko.Preset, error) {
+	switch p {
+	case PresetExt4, "":
+		return disko.PresetExt4, nil
+	case PresetLVM:
+		return disko.PresetLVM, nil
+	case PresetBtrfs:
+		return disko.PresetBtrfs, nil
+	case PresetZFS:
+		return disko.PresetZFS, nil
+	case PresetTmpfsRoot:
+		return disko.PresetTmpfsRoot, nil
+	}
+	return disko.Preset(p), &wordError{"storage.preset", string(p)}
+}
+
+// wordError is an answers word without a counterpart in a leaf package.
+type wordError struct{ field, word string }
+
+func (e *wordError) Error() string { return e.field + ": " + e.msg() }
+
+func (e *wordError) msg() string {
+	return fmt.Sprintf("%q has no counterpart in this version of xennix", e.word)
 }
 
 // NetConfig converts the network answers into netsetup's input, resolving uplinks given by
 // name or MAC against the report so the bridge can take the uplink's MAC. With no uplink and
 // no bond, the first physical NIC with carrier (else the first physical NIC) is the uplink.
 func (a Answers) NetConfig(r *hwdetect.Report) netsetup.Config {
+	// Validate reports a word that does not convert (netConfig); netsetup refuses it again
+	// if such answers are rendered anyway.
+	c, _ := a.netConfig(r)
+	return c
+}
+
+// netConfig is NetConfig with the words that have no netsetup counterpart (see diskoLayout).
+func (a Answers) netConfig(r *hwdetect.Report) (netsetup.Config, error) {
 	n := a.Network
 	c := netsetup.Config{
 		Bridge:   n.Bridge,
@@ -77,23 +124,65 @@ func (a Answers) NetConfig(r *hwdetect.Report) netsetup.Config {
 		}
 		return u
 	}
+	// Uplinks and a bond are both passed on, for netsetup to refuse the two together.
+	for _, u := range n.Uplinks {
+		c.Uplinks = append(c.Uplinks, uplink(u))
+	}
+	var errs []error
 	if n.Bond != nil {
-		b := &netsetup.Bond{Name: n.Bond.Name, Mode: string(n.Bond.Mode), MIIMonMs: n.Bond.MIIMon, LACPRate: n.Bond.LACPRate}
+		mode, err := netBondMode(n.Bond.Mode)
+		errs = append(errs, err)
+		rate, err := netLACPRate(n.Bond.LACPRate)
+		errs = append(errs, err)
+		b := &netsetup.Bond{Name: n.Bond.Name, Mode: mode, MIIMonMs: n.Bond.MIIMon, LACPRate: rate}
 		for _, m := range n.Bond.Members {
 			b.Members = append(b.Members, uplink(m))
 		}
 		c.Bond = b
-	} else {
-		for _, u := range n.Uplinks {
-			c.Uplinks = append(c.Uplinks, uplink(u))
-		}
-		if len(c.Uplinks) == 0 && r != nil {
-			if nic, ok := defaultUplink(*r); ok {
-				c.Uplinks = []netsetup.Uplink{{Name: nic.Name, MAC: nicMAC(nic)}}
-			}
+	} else if len(c.Uplinks) == 0 && r != nil {
+		if nic, ok := defaultUplink(*r); ok {
+			c.Uplinks = []netsetup.Uplink{{Name: nic.Name, MAC: nicMAC(nic)}}
 		}
 	}
-	return c
+	return c, errors.Join(errs...)
+}
+
+// netBondMode converts network.bond.mode; a case for every word of bondModes
+// (TestEnumsConvert). Empty leaves netsetup's default.
+func netBondMode(m BondMode) (netsetup.BondMode, error) {
+	switch m {
+	case "":
+		return "", nil
+	case "active-backup":
+		return netsetup.BondActiveBackup, nil
+	case "802.3ad":
+		return netsetup.Bond8023AD, nil
+	case "balance-alb":
+		return netsetup.BondBalanceALB, nil
+	case "balance-tlb":
+		return netsetup.BondBalanceTLB, nil
+	case "balance-rr":
+		return netsetup.BondBalanceRR, nil
+	case "balance-xor":
+		return netsetup.BondBalanceXOR, nil
+	case "broadcast":
+		return netsetup.BondBroadcast, nil
+	}
+	return netsetup.BondMode(m), &wordError{"network.bond.mode", string(m)}
+}
+
+// netLACPRate converts network.bond.lacp_rate; a case for every word of lacpRates
+// (TestEnumsConvert). Empty leaves the kernel's default.
+func netLACPRate(r LACPRate) (netsetup.LACPRate, error) {
+	switch r {
+	case "":
+		return "", nil
+	case "slow":
+		return netsetup.LACPSlow, nil
+	case "fast":
+		return netsetup.LACPFast, nil
+	}
+	return netsetup.LACPRate(r), &wordError{"network.bond.lacp_rate", string(r)}
 }
 
 func nicMAC(n hwdetect.NIC) net.HardwareAddr {
@@ -129,112 +218,143 @@ func defaultUplink(r hwdetect.Report) (hwdetect.NIC, bool) {
 	return hwdetect.NIC{}, false
 }
 
-// netNICs converts the report's NICs for netsetup.Validate.
+// netNICs converts the report's NICs for netsetup's ValidateFor.
 func netNICs(r hwdetect.Report) []netsetup.NIC {
 	var out []netsetup.NIC
 	for _, n := range r.NICs {
 		mac, _ := net.ParseMAC(n.MAC)
 		perm, _ := net.ParseMAC(n.PermanentMAC)
-		out = append(out, netsetup.NIC{Name: n.Name, MAC: mac, PermanentMAC: perm, Virtual: n.Virtual})
+		out = append(out, netsetup.NIC{Name: n.Name, MAC: mac, PermanentMAC: perm, Virtual: n.Virtual, Wireless: n.Wireless})
 	}
 	return out
 }
 
-// formLeaves runs, without the machine, the checks of netsetup and disko that need none:
-// names, modes, addresses, paths. Without them, a value those packages refuse (an uplink
-// named "eth*", a guest directory under /nix) passed `xennix validate` and `xennix
-// answers-media`, and was refused only by the installer on the machine, or by xennix-setup
-// after it had taken the file.
-func (v *validator) formLeaves() {
-	c := v.a.NetConfig(nil)
-	// What needs the machine: the default uplink (the first NIC with carrier) and the
-	// MACs that pinned names are resolved to.
-	c.PinNames = false
-	noUplinks := len(c.Uplinks) == 0 && c.Bond == nil
-	v.leafProblems("network", filterLeaf(c.Validate(nil), func(field string, _ error) bool {
-		return !(noUplinks && field == "network.uplinks")
-	}))
-	// Of disko's checks, those of the paths' form need no disks.
-	v.leafProblems("storage", filterLeaf(v.a.DiskoLayout(nil, nil).Validate(), func(field string, err error) bool {
-		return (field == disko.FieldPassphraseFile || field == disko.FieldGuestPath) && errors.Is(err, disko.ErrInvalid)
-	}))
+// leaves runs disko's and netsetup's own checks on what the answers convert to, and places
+// their problems at the answers' fields (leafFields): without the machine those that need
+// none (ValidateForm), with it all of them. The answers' disk ids go to disko, so that their
+// form is checked there, with the sizes of the disks found for them.
+func (v *validator) leaves() {
+	c, err := v.a.netConfig(v.r)
+	switch {
+	case err != nil:
+		v.leafProblems(err) // checking a network that did not convert would say it twice
+	case v.r == nil:
+		v.leafProblems(c.ValidateForm())
+	default:
+		v.leafProblems(c.ValidateFor(netNICs(*v.r)))
+	}
+
+	var disks []hwdetect.Disk
+	found := false
+	if v.r != nil {
+		// A selection that fails is reported by disks(); the layout is then checked
+		// without sizes.
+		disks, err = v.a.SelectDisks(*v.r)
+		found = err == nil
+	}
+	l, err := v.a.diskoLayout(disks, v.r)
+	if err != nil {
+		v.leafProblems(err)
+		return
+	}
+	if ids := v.a.Disks.IDs; len(ids) > 0 {
+		l.Disks = make([]disko.Disk, len(ids))
+		for i, id := range ids {
+			l.Disks[i].ID = id
+			if !found {
+				continue
+			}
+			// A well-formed id becomes the stable id of the disk it names, so that two
+			// links of one disk are one disk; any other stays as written for disko to
+			// refuse (SelectDisks also finds a disk by its kernel name).
+			if sid, ok := disks[i].StableID(); ok && disko.IsDiskID(id) {
+				l.Disks[i].ID = sid
+			}
+			l.Disks[i].SizeBytes = disks[i].SizeBytes
+		}
+	}
+	if found {
+		v.leafProblems(l.Validate())
+	} else {
+		v.leafProblems(l.ValidateForm())
+	}
 }
 
-// filterLeaf keeps the problems of a leaf's joined error for which keep is true.
-func filterLeaf(err error, keep func(field string, err error) bool) error {
+// leafProblems adds a leaf package's problems (or a conversion's) to these answers', each at
+// the answers' field its leaf field maps to. A section still to ask (interactive) may be
+// incomplete: what is missing there or does not fit yet is asked, not refused.
+func (v *validator) leafProblems(err error) {
 	if err == nil {
-		return nil
+		return
 	}
 	errs := []error{err}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = j.Unwrap()
 	}
-	var out []error
 	for _, e := range errs {
-		field := ""
 		var de *disko.FieldError
 		var ne *netsetup.FieldError
+		var we *wordError
 		switch {
 		case errors.As(e, &de):
-			field = de.Field
+			field := v.answersField(de.Field)
+			if v.asked(section(field)) && (errors.Is(de, disko.ErrMissing) || errors.Is(de, disko.ErrDoesNotFit)) {
+				continue
+			}
+			v.bad(field, "%s", de.Msg)
 		case errors.As(e, &ne):
-			field = ne.Field
+			v.bad(v.answersField(ne.Field), "%s", ne.Msg)
+		case errors.As(e, &we):
+			v.bad(we.field, "%s", we.msg())
+		default:
+			v.bad("", "%v", e)
 		}
-		if keep(field, e) {
-			out = append(out, e)
-		}
-	}
-	return errors.Join(out...)
-}
-
-// leafProblems adds a leaf package's validation problems to these answers'. The leaves name
-// fields by the same paths as the answers file (storage.mirror, network.ipv4.gateway), so
-// each problem lands on the line where its field was written.
-func (v *validator) leafProblems(fallback string, err error) {
-	if err == nil {
-		return
-	}
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
-	}
-	have := map[string]bool{}
-	for _, p := range v.p {
-		have[p.Field] = true
-	}
-	for _, e := range errs {
-		field, msg := fallback, e.Error()
-		var de *disko.FieldError
-		var ne *netsetup.FieldError
-		switch {
-		case errors.As(e, &de):
-			field, msg = answersField(de.Field), de.Msg
-		case errors.As(e, &ne):
-			field, msg = answersField(ne.Field), ne.Msg
-		}
-		if have[field] {
-			continue // the answers' own check already said what is wrong here
-		}
-		have[field] = true
-		v.bad(field, "%s", msg)
 	}
 }
 
-// leafFields maps the few fields of disko and netsetup that have no key of their own in the
-// answers file to the key that decides them.
-var leafFields = strings.NewReplacer(
-	"storage.dataFS", "storage.preset",
-	"storage.hostId", "storage",
-	"network.bond.hashPolicy", "network.bond",
-)
+// section is the answers section a field belongs to: storage.guests.kind is in storage.
+func section(field string) Section {
+	s, _, _ := strings.Cut(field, ".")
+	s, _, _ = strings.Cut(s, "[")
+	return Section(s)
+}
 
-func answersField(f string) string {
-	f = leafFields.Replace(f)
-	if strings.Contains(f, "[") {
-		// network.bond.members[1].mac: the answers give a member as one string
-		f = strings.TrimSuffix(strings.TrimSuffix(f, ".mac"), ".name")
+// leafFields maps the fields disko and netsetup name in their problems to the answers-file
+// fields that set them: the one place where the two spellings meet. "[]" stands for a list
+// index, which is carried over. A leaf field not listed is spelled as in the answers file
+// (TestLeafFieldsAreAnswersFields checks both).
+var leafFields = map[string]string{
+	disko.FieldDisks:        "disks.ids",
+	disko.FieldDisks + "[]": "disks.ids[]",
+	// tmpfs-root's data filesystem follows from the preset; the ZFS host id from the first
+	// disk.
+	disko.FieldDataFS: "storage.preset",
+	disko.FieldHostID: "storage",
+	// The answers give a port as one string, its name or its MAC.
+	"network.uplinks[].name":      "network.uplinks[]",
+	"network.uplinks[].mac":       "network.uplinks[]",
+	"network.bond.members[].name": "network.bond.members[]",
+	"network.bond.members[].mac":  "network.bond.members[]",
+	// The answers have no hash policy (the kernel's default is kept): the bond decides.
+	"network.bond.hashPolicy": "network.bond",
+}
+
+// answersField is the answers' field for a leaf's field (leafFields). Disks chosen by a
+// filter have no line each: their problems are the filter's.
+func (v *validator) answersField(leaf string) string {
+	key, index := leaf, ""
+	if i := strings.IndexByte(leaf, '['); i >= 0 {
+		if j := strings.IndexByte(leaf[i:], ']'); j >= 0 {
+			key, index = leaf[:i]+"[]"+leaf[i+j+1:], leaf[i:i+j+1]
+		}
+	}
+	f, ok := leafFields[key]
+	if !ok {
+		return leaf
+	}
+	f = strings.Replace(f, "[]", index, 1)
+	if strings.HasPrefix(f, "disks.ids") && v.a.Disks.Filter != nil {
+		return "disks.filter"
 	}
 	return f
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/xennix/xennix/disko"
 	"github.com/xennix/xennix/hwdetect"
 )
 
@@ -107,7 +108,7 @@ func placeName(free int) string {
 // shownID is a disk id from the answers as an error shows it: whole when it looks like a
 // by-id path, else quoted and cut.
 func shownID(id string) string {
-	if byIDRE.MatchString(id) && runeIndex(id, maxShownRunes) < 0 {
+	if disko.IsDiskID(id) && runeIndex(id, maxShownRunes) < 0 {
 		return id
 	}
 	return quoteCut(id, maxQuotedRunes)
@@ -132,10 +133,15 @@ func candidates(ds []hwdetect.Disk) string {
 	return strings.Join(parts, "; ")
 }
 
-// Matches reports whether a disk passes the filter. The installer medium, read-only disks and
-// (unless asked for) removable disks never match.
+// Matches reports whether a disk passes the filter. The installer medium, read-only disks,
+// disks without a stable id and (unless asked for) removable disks never match: a filter
+// chooses disks to erase, and a disk known only by its kernel name may be another one at the
+// next boot, or when disko runs.
 func (f DiskFilter) Matches(d hwdetect.Disk) bool {
 	if d.InstallerMedium || d.ReadOnly {
+		return false
+	}
+	if _, ok := d.StableID(); !ok {
 		return false
 	}
 	if d.Removable && (f.Removable == nil || !*f.Removable) {

@@ -115,7 +115,7 @@ func TestStringFieldsFound(t *testing.T) {
 	for _, f := range fields {
 		paths = append(paths, f.path)
 	}
-	for _, p := range []string{"host.hostname", "boot.serial_console", "disks.ids", "disks.filter.model", "network.bond.members", "xen.passthrough", "users.admin.ssh_keys", "install.first_boot", "interactive"} {
+	for _, p := range []string{"host.hostname", "boot.serial_console", "disks.ids", "disks.filter.model", "network.bond.members", "xen.cmdline", "users.admin.ssh_keys", "install.first_boot", "interactive"} {
 		if !slices.Contains(paths, p) {
 			t.Errorf("stringFields lacks %s (found %s)", p, strings.Join(paths, " "))
 		}
@@ -244,6 +244,8 @@ func TestLongValuesAreCut(t *testing.T) {
 		"storage.swap", "xen.dom0_memory", "network.ipv4.address", "network.ipv4.gateway", "network.dns", "host", "disks.filter"} {
 		add(path+" (wrong type)", doc(t, path, hostileLong))
 	}
+	// Parsed where read, as guests.PCIAddress: no longer a string field.
+	add("xen.passthrough", doc(t, "xen.passthrough", []string{hostileLong}))
 	add("long number", []byte("version: 1\nnetwork:\n  vlan: "+strings.Repeat("9", 1<<20)+"\n"))
 	add("long unknown key", []byte("version: 1\n"+strings.Repeat("k", 1<<20)+": 1\n"))
 	add("long unknown nested key", []byte("version: 1\nhost:\n  \""+strings.Repeat("\\n", 1<<19)+"\": 1\n"))

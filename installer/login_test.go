@@ -198,7 +198,7 @@ func TestSetupValidatesAgainstMachine(t *testing.T) {
 	_, err = h.Changes(bad, true)
 	found := false
 	for _, p := range Problems(err) {
-		if p.Field == "network.uplinks[0]" && strings.Contains(p.Error(), "no network interface eth9") {
+		if p.Field == "network.uplinks[0]" && strings.Contains(p.Error(), `no interface named "eth9"`) {
 			found = true
 		}
 	}

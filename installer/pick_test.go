@@ -85,3 +85,25 @@ func TestSelectDisksPickTies(t *testing.T) {
 		t.Errorf("ParseAndValidate(pick largest, two equal disks) = %v; want disks.filter at line 5 ambiguous", err)
 	}
 }
+
+// TestFilterNeverMatchesUnstableDisk: a disk without a /dev/disk/by-id name is never chosen
+// by a filter, even when it is the only disk the filter fits; the error lists it.
+func TestFilterNeverMatchesUnstableDisk(t *testing.T) {
+	vda := hwdetect.Disk{Name: "vda", SizeBytes: uint64(64 * GiB), Transport: "virtio"}
+	vdb := disk("vdb", "/dev/disk/by-id/virtio-data-disk-1", "", "data-disk-1", "virtio", 64*GiB, false)
+	if (DiskFilter{}).Matches(vda) {
+		t.Errorf("an empty filter matches %s, which has no stable id", vda.Name)
+	}
+	if !(DiskFilter{}).Matches(vdb) {
+		t.Errorf("an empty filter does not match %s (%s)", vdb.Name, vdb.ByID)
+	}
+	a := Answers{Disks: Disks{Filter: &DiskFilter{}}}
+	got, err := a.SelectDisks(hwdetect.Report{Disks: []hwdetect.Disk{vda, vdb}})
+	if err != nil || len(got) != 1 || got[0].Name != "vdb" {
+		t.Errorf("SelectDisks(vda, vdb) = %v, %v; want vdb alone", got, err)
+	}
+	_, err = a.SelectDisks(hwdetect.Report{Disks: []hwdetect.Disk{vda}})
+	if !errors.Is(err, ErrDiskSelection) || !strings.Contains(err.Error(), "/dev/vda") {
+		t.Errorf("SelectDisks(vda) = %v; want a disk selection error listing /dev/vda", err)
+	}
+}

@@ -43,7 +43,7 @@ func (a Answers) Passthrough() []string {
 		out = append(out, s)
 	}
 	for _, p := range a.Xen.Passthrough {
-		add(p)
+		add(p.String())
 	}
 	for _, g := range a.Guests {
 		if !boolOr(g.Enable, true) {

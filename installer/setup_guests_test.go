@@ -148,7 +148,7 @@ func TestSetupGuestPCIAfterReboot(t *testing.T) {
 
 func TestEffectsOnGuests(t *testing.T) {
 	off := false
-	old := Answers{Xen: Xen{Passthrough: []string{"0000:41:00.0"}}, Guests: []Guest{
+	old := Answers{Xen: Xen{Passthrough: []guests.PCIAddress{{Bus: 0x41}}}, Guests: []Guest{
 		{Name: "same", Memory: GiB}, {Name: "bigger", Memory: GiB}, {Name: "lazy", Memory: GiB, RestartIfChanged: &off},
 		{Name: "gone"}, {Name: "disabled"},
 	}}

@@ -168,6 +168,17 @@ func (m *BondMode) UnmarshalText(b []byte) error { return parseEnum(m, b, bondMo
 // JSONSchemaExtend lists the accepted words in the schema.
 func (BondMode) JSONSchemaExtend(s *jsonschema.Schema) { enumSchema(s, bondModes) }
 
+// LACPRate is how often an 802.3ad bond asks its partner for LACPDUs.
+type LACPRate string
+
+var lacpRates = []LACPRate{"slow", "fast"}
+
+// UnmarshalText accepts slow or fast.
+func (r *LACPRate) UnmarshalText(b []byte) error { return parseEnum(r, b, lacpRates) }
+
+// JSONSchemaExtend lists the accepted words in the schema.
+func (LACPRate) JSONSchemaExtend(s *jsonschema.Schema) { enumSchema(s, lacpRates) }
+
 // IPv4Mode is how the host gets its IPv4 address.
 type IPv4Mode string
 

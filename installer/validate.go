@@ -2,8 +2,6 @@ package installer
 
 import (
 	"fmt"
-	"net"
-	"net/netip"
 	"net/url"
 	"path"
 	"regexp"
@@ -12,6 +10,7 @@ import (
 	"time"
 	_ "time/tzdata" // the installer image may lack /usr/share/zoneinfo
 
+	"github.com/xennix/xennix/guests"
 	"github.com/xennix/xennix/hwdetect"
 	"github.com/xennix/xennix/nixexpr"
 )
@@ -24,13 +23,13 @@ var (
 	tzRE     = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
 	// Xen knows com1 to com4 (xen-command-line: comN), which the host modules map from ttyS0
 	// to ttyS3 (assets/nixos/xen.nix asserts it).
-	serialRE   = regexp.MustCompile(`^ttyS[0-3](,[0-9]{3,7}([noe][5-8])?)?$`)
-	byIDRE     = regexp.MustCompile(`^/dev/disk/by-id/[A-Za-z0-9._:+@-]+$`)
-	pciRE      = regexp.MustCompile(`^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-1][0-9a-fA-F]\.[0-7]$`)
-	xenArgRE   = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.,:=/+-]*$`)
-	userRE     = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
-	pkgAttrRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*$`)
-	safePathRE = regexp.MustCompile(`^(/[A-Za-z0-9._+-]+)+$`) // as disko's: no @, which btrfs and zfs give meaning
+	serialRE  = regexp.MustCompile(`^ttyS[0-3](,[0-9]{3,7}([noe][5-8])?)?$`)
+	xenArgRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.,:=/+-]*$`)
+	userRE    = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+	pkgAttrRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*$`)
+	// Persisted paths: no @, which btrfs and zfs give meaning, and nothing a bind mount
+	// unit's name or a Nix string would read otherwise.
+	safePathRE = regexp.MustCompile(`^(/[A-Za-z0-9._+-]+)+$`)
 )
 
 // reservedUsers cannot be the admin user's name: NixOS or Xen already use them.
@@ -40,6 +39,11 @@ var reservedUsers = []string{"root", "nobody", "daemon", "bin", "sys", "sshd", "
 // returns every problem at once (see Problems), each naming its field and, for answers read
 // from a file, its line and column. Sections listed in Interactive are not required to be
 // complete.
+//
+// Each rule lives in one place. What the answers convert to is checked by its own package
+// (disko the storage layout, netsetup the network, guests the PCI addresses), and its
+// problems are placed at the answers' fields through leafFields; here are only the rules
+// about the answers themselves (names, users, Xen, impermanence paths, how disks are chosen).
 func (a Answers) Validate(r *hwdetect.Report) error {
 	v := &validator{a: a, r: r}
 	v.host()
@@ -147,10 +151,6 @@ func (v *validator) boot() {
 	if b.SecureBoot {
 		v.bad("boot.secure_boot", "Xen cannot boot with Secure Boot yet (Lanzaboote has no Xen support): set it to false and turn Secure Boot off in the firmware")
 	}
-	fw := v.a.Firmware(v.r)
-	if fw == FirmwareBIOS && v.a.Loader(v.r) == LoaderSystemdBoot {
-		v.bad("boot.loader", "systemd-boot needs UEFI, and this install boots by BIOS: use limine (or auto)")
-	}
 	if v.r != nil && b.Firmware == FirmwareUEFI && v.r.Firmware.Mode == hwdetect.FirmwareBIOS {
 		v.bad("boot.firmware", "uefi, but this machine booted the installer by legacy BIOS: boot it in UEFI mode or use bios")
 	}
@@ -172,22 +172,7 @@ func (v *validator) disks() {
 		}
 		return
 	}
-	for i, id := range d.IDs {
-		f := fmt.Sprintf("disks.ids[%d]", i)
-		if !byIDRE.MatchString(id) {
-			v.bad(f, "%q is not a /dev/disk/by-id/ path (kernel names like /dev/sda change between boots)", id)
-		}
-		if slices.Index(d.IDs, id) < i {
-			v.bad(f, "%s is listed twice", id)
-		}
-	}
-	if len(d.IDs) > 0 && len(d.IDs) != need {
-		if need == 2 && len(d.IDs) == 1 {
-			v.bad("storage.mirror", "needs two disks, got 1 in disks.ids")
-		} else {
-			v.bad("disks.ids", "%d disks given; the %s layout uses %d", len(d.IDs), v.preset(), need)
-		}
-	}
+	// The ids' form, count and repetition are disko's (leaves).
 	if f := d.Filter; f != nil {
 		if f.MinSize != 0 && f.MaxSize != 0 && f.MinSize > f.MaxSize {
 			v.bad("disks.filter.max_size", "%s is below min_size %s", f.MaxSize, f.MinSize)
@@ -222,92 +207,15 @@ func (v *validator) preset() Preset {
 }
 
 func (v *validator) storage() {
-	s := v.a.Storage
-	p := v.preset()
-	if s.Mirror && p == PresetTmpfsRoot {
+	if v.a.Storage.Mirror && v.preset() == PresetTmpfsRoot {
 		v.bad("storage.mirror", "not available with the tmpfs-root preset; use btrfs or zfs with impermanence instead")
 	}
-	if s.Encryption.PassphraseFile != "" && (!safePathRE.MatchString(s.Encryption.PassphraseFile) || path.Clean(s.Encryption.PassphraseFile) != s.Encryption.PassphraseFile) {
-		v.bad("storage.encryption.passphrase_file", "%q is not an absolute path of plain characters without . or .. parts", s.Encryption.PassphraseFile)
-	}
-	if s.Encryption.PassphraseFile != "" && !s.Encryption.Enabled {
-		v.bad("storage.encryption.passphrase_file", "given, but encryption is not enabled")
-	}
-	if s.ESPSize != 0 && s.ESPSize < 256*MiB {
-		v.bad("storage.esp_size", "%s is too small: Xen, kernels and initrds of several generations need at least 256MiB (1GiB recommended)", s.ESPSize)
-	}
-	if s.RootSize != 0 && p != PresetLVM {
-		v.bad("storage.root_size", "only used by the lvm preset, not %s", p)
-	}
-	if s.RootSize != 0 && s.RootSize < 8*GiB {
-		v.bad("storage.root_size", "%s is too small for a NixOS root (at least 8GiB)", s.RootSize)
-	}
-	if s.TmpfsSize != 0 && p != PresetTmpfsRoot {
-		v.bad("storage.tmpfs_size", "only used by the tmpfs-root preset, not %s", p)
-	}
-	if s.Swap != 0 && s.Swap < 64*MiB {
-		v.bad("storage.swap", "%s is too small to be useful (0 for no swap)", s.Swap)
-	}
-	g := s.Guests
-	switch v.a.GuestKind() {
-	case GuestThinPool:
-		if p != PresetLVM {
-			v.bad("storage.guests.kind", "thin-pool needs the lvm preset, not %s", p)
-		}
-	case GuestZvol:
-		if p != PresetZFS {
-			v.bad("storage.guests.kind", "zvol needs the zfs preset, not %s", p)
-		}
-	}
-	if g.Path != "" && (!safePathRE.MatchString(g.Path) || path.Clean(g.Path) != g.Path) {
-		v.bad("storage.guests.path", "%q is not a clean absolute path", g.Path)
-	}
-	if g.Path != "" && v.a.GuestKind() != GuestDirectory {
-		v.bad("storage.guests.path", "only used with kind directory")
-	}
-	if g.Size != 0 && (v.a.GuestKind() != GuestDirectory || p != PresetLVM) {
-		v.bad("storage.guests.size", "a dedicated guest volume needs kind directory on the lvm preset")
-	}
-	if v.r != nil {
-		if disks, err := v.a.SelectDisks(*v.r); err == nil {
-			min := v.minDiskSize()
-			for _, d := range disks {
-				if Size(d.SizeBytes) < min {
-					v.bad("disks", "%s (%s) is %s; the %s layout needs at least %s", d.ByID, d.Name, Size(d.SizeBytes).Human(), p, min.Human())
-				}
-			}
-		}
-	}
-}
-
-// minDiskSize is a floor below which a layout cannot hold a NixOS dom0 with room to update.
-func (v *validator) minDiskSize() Size {
-	s := v.a.Storage
-	esp := s.ESPSize
-	if esp == 0 {
-		esp = GiB
-	}
-	base := 16 * GiB
-	if v.preset() == PresetLVM {
-		root := s.RootSize
-		if root == 0 {
-			root = 64 * GiB
-		}
-		base = root + 4*GiB
-	}
-	return esp + s.Swap + base
+	// The rest of the layout, and whether the disks are large enough, is disko's (leaves).
 }
 
 func (v *validator) impermanence() {
 	im := v.a.Impermanence
-	p := v.preset()
-	want := map[ImpermanencePreset]Preset{ImpermanenceTmpfs: PresetTmpfsRoot, ImpermanenceBtrfs: PresetBtrfs, ImpermanenceZFS: PresetZFS}
-	if need, ok := want[im.Preset]; ok && need != p {
-		v.bad("impermanence.preset", "%s needs storage.preset %s, not %s", im.Preset, need, p)
-	}
-	if p == PresetTmpfsRoot && im.Preset != ImpermanenceTmpfs && !v.asked("impermanence") {
-		v.bad("impermanence.preset", "storage.preset tmpfs-root loses / at every boot: it needs impermanence.preset tmpfs")
-	}
+	// Which impermanence preset fits which storage preset is disko's (leaves).
 	if im.Preset == ImpermanenceNone || im.Preset == "" {
 		if len(im.Directories)+len(im.Files) > 0 {
 			v.bad("impermanence", "directories or files are listed but the preset is none")
@@ -357,150 +265,14 @@ var xennixPersisted = []string{
 // itself and the ESP.
 var unpersistable = []string{"/nix", "/persist", "/boot"}
 
+// network checks what netsetup cannot: that a bridge port given by MAC exists (netsetup
+// is given the MAC either way), and that the host keeps an address family. The bridge,
+// uplinks, bond, VLAN, MTU, addresses and DNS are netsetup's (leaves).
 func (v *validator) network() {
 	n := v.a.Network
-	ifname := func(field, name string) {
-		if !isIfName(name) {
-			v.bad(field, "%q is not an interface name (up to 15 letters, digits, '-', '_' or '.', not starting with '-' or '.')", name)
-		}
-	}
-	if n.Bridge != "" {
-		ifname("network.bridge", n.Bridge)
-	}
-	port := func(field, s string) {
-		if _, err := net.ParseMAC(s); err == nil {
-			if v.r != nil {
-				if _, ok := v.r.NICByMAC(s); !ok {
-					v.bad(field, "no network interface has MAC %s on this machine", s)
-				}
-			}
-			return
-		}
-		ifname(field, s)
-		if v.r != nil && isIfName(s) {
-			if nic, ok := v.r.NIC(s); !ok {
-				v.bad(field, "no network interface %s on this machine (have: %s)", s, nicNames(v.r))
-			} else if nic.Wireless {
-				v.bad(field, "%s is wireless: a Wi-Fi interface cannot be a bridge port", s)
-			}
-		}
-	}
-	seen := map[string]string{}
-	dup := func(field, s string) {
-		k := strings.ToLower(s)
-		if first, ok := seen[k]; ok {
-			v.bad(field, "%s is already used in %s", s, first)
-		}
-		seen[k] = field
-	}
-	for i, u := range n.Uplinks {
-		f := fmt.Sprintf("network.uplinks[%d]", i)
-		port(f, u)
-		dup(f, u)
-	}
-	if b := n.Bond; b != nil {
-		if len(n.Uplinks) > 0 {
-			v.bad("network.bond", "give uplinks or a bond, not both (the bond is the bridge's uplink)")
-		}
-		if b.Name != "" {
-			ifname("network.bond.name", b.Name)
-		}
-		if len(b.Members) < 2 {
-			v.bad("network.bond.members", "a bond needs at least two members, got %d", len(b.Members))
-		}
-		for i, m := range b.Members {
-			f := fmt.Sprintf("network.bond.members[%d]", i)
-			port(f, m)
-			dup(f, m)
-		}
-		if b.MIIMon < 0 {
-			v.bad("network.bond.miimon", "%d is negative", b.MIIMon)
-		}
-		if b.LACPRate != "" && b.LACPRate != "slow" && b.LACPRate != "fast" {
-			v.bad("network.bond.lacp_rate", "%q is not one of slow, fast", b.LACPRate)
-		}
-		if b.LACPRate != "" && b.Mode != "802.3ad" {
-			v.bad("network.bond.lacp_rate", "only used with mode 802.3ad")
-		}
-	}
-	if n.VLAN < 0 || n.VLAN > 4094 {
-		v.bad("network.vlan", "%d is not a VLAN id (1-4094, or 0 for none)", n.VLAN)
-	}
-	if n.MTU != 0 && (n.MTU < 1280 || n.MTU > 9216) {
-		v.bad("network.mtu", "%d is outside 1280-9216", n.MTU)
-	}
-	v.ipConfig("network.ipv4", n.IPv4.Mode == IPv4Static, n.IPv4.Address, n.IPv4.Gateway, true)
-	v.ipConfig("network.ipv6", n.IPv6.Mode == IPv6Static, n.IPv6.Address, n.IPv6.Gateway, false)
 	if n.IPv4.Mode == IPv4Off && n.IPv6.Mode == IPv6Off {
 		v.bad("network", "both ipv4 and ipv6 are off: the host would be unreachable")
 	}
-	for i, s := range n.Search {
-		if !isDomain(s) {
-			v.bad(fmt.Sprintf("network.search[%d]", i), "%q is not a DNS domain", s)
-		}
-	}
-	for i, d := range n.DNS {
-		if d.IsUnspecified() || d.IsMulticast() {
-			v.bad(fmt.Sprintf("network.dns[%d]", i), "%s cannot be a DNS server", d)
-		}
-	}
-}
-
-func (v *validator) ipConfig(field string, static bool, addr netip.Prefix, gw netip.Addr, is4 bool) {
-	if !static {
-		if addr.IsValid() {
-			v.bad(field+".address", "only used with mode static")
-		}
-		if gw.IsValid() {
-			v.bad(field+".gateway", "only used with mode static")
-		}
-		return
-	}
-	family := "IPv6"
-	if is4 {
-		family = "IPv4"
-	}
-	if !addr.IsValid() {
-		v.bad(field+".address", "missing; mode static needs an %s address with prefix length", family)
-		return
-	}
-	if addr.Addr().Is4() != is4 {
-		v.bad(field+".address", "%s is not an %s address", addr, family)
-		return
-	}
-	if addr.Addr() == addr.Masked().Addr() && addr.Bits() < addr.Addr().BitLen()-1 && is4 {
-		v.bad(field+".address", "%s is the network address of its subnet, not a host address", addr)
-	}
-	if gw.IsValid() {
-		switch {
-		case gw.Is4() != is4:
-			v.bad(field+".gateway", "%s is not an %s address", gw, family)
-		case gw == addr.Addr():
-			v.bad(field+".gateway", "%s is the host's own address", gw)
-		case !addr.Masked().Contains(gw) && !(gw.Is6() && gw.IsLinkLocalUnicast()):
-			v.bad(field+".gateway", "%s is outside %s", gw, addr.Masked())
-		}
-	}
-}
-
-// ifNameRE is netsetup's rule for interface names (netsetup/validate.go): a name also
-// lands in systemd [Match] Name=, which takes globs and a leading '!' (systemd.network(5)),
-// so only plain characters pass, with or without the machine.
-var ifNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$`)
-
-func isIfName(s string) bool {
-	return ifNameRE.MatchString(s) && s != "." && s != ".."
-}
-
-func nicNames(r *hwdetect.Report) string {
-	var names []string
-	for _, n := range r.NICs {
-		names = append(names, n.Name)
-	}
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(names, ", ")
 }
 
 func (v *validator) xen() {
@@ -525,17 +297,18 @@ func (v *validator) xen() {
 			v.bad(f, "set %s through xen.dom0_memory / xen.dom0_vcpus instead", name)
 		}
 	}
+	// An address is parsed where the answers are read (guests.PCIAddress), so 03:00.0 and
+	// 0000:03:00.0 are one device here.
+	seen := map[guests.PCIAddress]string{}
 	for i, d := range x.Passthrough {
 		f := fmt.Sprintf("xen.passthrough[%d]", i)
-		if !pciRE.MatchString(d) {
-			v.bad(f, "%q is not a PCI address (want e.g. 0000:03:00.0)", d)
+		if first, ok := seen[d]; ok {
+			v.bad(f, "%s is listed twice (also %s)", d, first)
 			continue
 		}
-		if slices.Index(x.Passthrough, d) < i {
-			v.bad(f, "%s is listed twice", d)
-		}
+		seen[d] = f
 		if v.r != nil {
-			dev, ok := v.r.PCIDevice(d)
+			dev, ok := v.r.PCIDevice(d.String())
 			if !ok {
 				v.bad(f, "no PCI device %s on this machine", d)
 			} else if !v.r.IOMMU.Active {
@@ -668,19 +441,4 @@ func (v *validator) install() {
 			v.bad(fmt.Sprintf("interactive[%d]", i), "%s is listed twice", s)
 		}
 	}
-}
-
-// leaves runs the checks of disko and netsetup on what the answers convert to, so that a
-// layout or network those packages would refuse is refused here, at the answers' lines.
-func (v *validator) leaves() {
-	if v.r == nil {
-		v.formLeaves()
-		return
-	}
-	v.leafProblems("network", v.a.NetConfig(v.r).Validate(netNICs(*v.r)))
-	disks, err := v.a.SelectDisks(*v.r)
-	if err != nil {
-		return // already reported by disks()
-	}
-	v.leafProblems("storage", v.a.DiskoLayout(disks, v.r).Validate())
 }

@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/xennix/xennix/disko"
 	"github.com/xennix/xennix/guests"
 	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/netsetup"
 )
 
 var (
@@ -161,8 +163,10 @@ func (v *validator) guest(f string, g Guest) {
 	}
 	for i, n := range g.Network {
 		nf := fmt.Sprintf("%s.network[%d]", f, i)
-		if n.Bridge != "" && !isIfName(n.Bridge) {
-			v.bad(nf+".bridge", "%q is not an interface name", n.Bridge)
+		if n.Bridge != "" {
+			if err := netsetup.CheckIfName(n.Bridge); err != nil {
+				v.bad(nf+".bridge", "%v", err)
+			}
 		}
 		if n.VLAN != 0 && (n.VLAN < 1 || n.VLAN > 4094) {
 			v.bad(nf+".vlan", "%d is not a VLAN id (1 to 4094)", n.VLAN)
@@ -264,7 +268,7 @@ func (v *validator) guestDisk(f string, d GuestDisk) {
 	if !strings.HasPrefix(d.Target, "/dev/") {
 		return // a disk image file
 	}
-	if !byIDRE.MatchString(d.Target) {
+	if !disko.IsDiskID(d.Target) {
 		v.bad(f+".target", "%q: give a whole disk by a stable /dev/disk/by-id/ path (names like /dev/sdb change between boots)", d.Target)
 		return
 	}

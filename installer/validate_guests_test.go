@@ -62,7 +62,7 @@ func TestValidateGuests(t *testing.T) {
 		{"multicast mac", guest("network:", "  - mac: 01:16:3e:00:00:01"), []want{{"guests[0].network[0].mac", 12, "multicast"}}},
 		{"mac malformed", guest("network:", "  - mac: 00:16:3e:00:00"), []want{{"guests[0].network[0].mac", 12, "not a MAC address"}}},
 		{"mac twice", base + "guests:\n  - name: a\n    network: [{mac: '00:16:3e:00:00:01'}]\n  - name: b\n    network: [{mac: '00:16:3E:00:00:01'}]\n", []want{{"guests[1].network[0].mac", 13, "also guests[0].network[0].mac"}}},
-		{"bridge name", guest("network:", "  - bridge: 'br 0'"), []want{{"guests[0].network[0].bridge", 12, "not an interface name"}}},
+		{"bridge name", guest("network:", "  - bridge: 'br 0'"), []want{{"guests[0].network[0].bridge", 12, "not a valid interface name"}}},
 		{"vlan out of range", guest("network:", "  - vlan: 4095"), []want{{"guests[0].network[0].vlan", 12, "not a VLAN id"}}},
 		{"address without prefix", guest("network:", "  - ipv4: {address: 192.0.2.20}"), []want{{"guests[0].network[0].ipv4.address", 12, ""}}},
 		{"ipv6 address", guest("network:", "  - ipv4: {address: '2001:db8::5/64'}"), []want{{"guests[0].network[0].ipv4.address", 12, "not an IPv4 address"}}},

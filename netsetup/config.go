@@ -39,22 +39,92 @@ const (
 	IPv6Off    = "off"
 )
 
-// Bond modes, as the kernel bonding driver and systemd.netdev(5) [Bond] Mode= name them.
+// BondMode is a bonding mode, as the kernel bonding driver and systemd.netdev(5) [Bond]
+// Mode= name it.
+type BondMode string
+
+// Bond modes.
 const (
-	BondBalanceRR    = "balance-rr"
-	BondActiveBackup = "active-backup"
-	BondBalanceXOR   = "balance-xor"
-	BondBroadcast    = "broadcast"
-	Bond8023AD       = "802.3ad"
-	BondBalanceTLB   = "balance-tlb"
-	BondBalanceALB   = "balance-alb"
+	BondBalanceRR    BondMode = "balance-rr"
+	BondActiveBackup BondMode = "active-backup"
+	BondBalanceXOR   BondMode = "balance-xor"
+	BondBroadcast    BondMode = "broadcast"
+	Bond8023AD       BondMode = "802.3ad"
+	BondBalanceTLB   BondMode = "balance-tlb"
+	BondBalanceALB   BondMode = "balance-alb"
 )
 
-var bondModes = []string{BondBalanceRR, BondActiveBackup, BondBalanceXOR, BondBroadcast, Bond8023AD, BondBalanceTLB, BondBalanceALB}
+// BondModes are all bond modes, in the order errors list them.
+var BondModes = []BondMode{BondBalanceRR, BondActiveBackup, BondBalanceXOR, BondBroadcast, Bond8023AD, BondBalanceTLB, BondBalanceALB}
 
-// hashPolicies are the transmit hash policies systemd.netdev(5) TransmitHashPolicy= and
-// the NixOS check (networkd.nix, sectionBond) accept.
-var hashPolicies = []string{"layer2", "layer2+3", "layer3+4", "encap2+3", "encap3+4"}
+// Valid reports whether m is one of BondModes. The switch, not a list, is the rule, so that
+// a mode added above without a case here fails TestEnumsValid.
+func (m BondMode) Valid() bool {
+	switch m {
+	case BondBalanceRR, BondActiveBackup, BondBalanceXOR, BondBroadcast, Bond8023AD, BondBalanceTLB, BondBalanceALB:
+		return true
+	}
+	return false
+}
+
+// hashes reports whether the mode uses a transmit hash policy: bonding.rst,
+// xmit_hash_policy, "valid for balance-xor, 802.3ad, and tlb modes".
+func (m BondMode) hashes() bool {
+	switch m {
+	case BondBalanceXOR, Bond8023AD, BondBalanceTLB:
+		return true
+	case BondBalanceRR, BondActiveBackup, BondBroadcast, BondBalanceALB:
+		return false
+	}
+	return false
+}
+
+// LACPRate is how often an 802.3ad partner is asked for LACPDUs (bonding.rst, lacp_rate;
+// systemd.netdev(5) LACPTransmitRate=).
+type LACPRate string
+
+// LACP rates.
+const (
+	LACPSlow LACPRate = "slow"
+	LACPFast LACPRate = "fast"
+)
+
+// LACPRates are all LACP rates.
+var LACPRates = []LACPRate{LACPSlow, LACPFast}
+
+// Valid reports whether r is one of LACPRates.
+func (r LACPRate) Valid() bool {
+	switch r {
+	case LACPSlow, LACPFast:
+		return true
+	}
+	return false
+}
+
+// HashPolicy is a bond's transmit hash policy, as systemd.netdev(5) TransmitHashPolicy= and
+// the NixOS check (networkd.nix, sectionBond) accept it.
+type HashPolicy string
+
+// Transmit hash policies.
+const (
+	HashLayer2   HashPolicy = "layer2"
+	HashLayer2_3 HashPolicy = "layer2+3"
+	HashLayer3_4 HashPolicy = "layer3+4"
+	HashEncap2_3 HashPolicy = "encap2+3"
+	HashEncap3_4 HashPolicy = "encap3+4"
+)
+
+// HashPolicies are all transmit hash policies.
+var HashPolicies = []HashPolicy{HashLayer2, HashLayer2_3, HashLayer3_4, HashEncap2_3, HashEncap3_4}
+
+// Valid reports whether h is one of HashPolicies.
+func (h HashPolicy) Valid() bool {
+	switch h {
+	case HashLayer2, HashLayer2_3, HashLayer3_4, HashEncap2_3, HashEncap3_4:
+		return true
+	}
+	return false
+}
 
 // Config is the host's Xen bridge networking: one bridge that guests' vifs join, whose
 // ports are either the uplinks or a bond of them, optionally with the host's own address
@@ -111,16 +181,16 @@ type Bond struct {
 	// Mode is one of the Bond* constants; DefaultBondMode when empty. balance-tlb and
 	// balance-alb rewrite source MACs and do not work for bridged guest traffic (bonding.rst,
 	// "balance-alb"); prefer active-backup or 802.3ad under a Xen bridge.
-	Mode string
+	Mode BondMode
 	// Members are the NICs in the bond; at least two.
 	Members []Uplink
 	// MIIMonMs is the MII link monitoring interval in milliseconds; DefaultMIIMonMs when 0.
 	MIIMonMs int
-	// LACPRate is "slow" or "fast" (802.3ad only); empty leaves the kernel default (slow).
-	LACPRate string
+	// LACPRate is LACPSlow or LACPFast (802.3ad only); empty leaves the kernel default (slow).
+	LACPRate LACPRate
 	// HashPolicy is the transmit hash policy (balance-xor, 802.3ad and balance-tlb only):
-	// layer2, layer2+3, layer3+4, encap2+3 or encap3+4; empty leaves the kernel default.
-	HashPolicy string
+	// one of HashPolicies; empty leaves the kernel default.
+	HashPolicy HashPolicy
 }
 
 // IPv4 is the host's IPv4 configuration.
@@ -153,6 +223,9 @@ type NIC struct {
 	// Virtual is true for software devices (bridges, bonds, veth, tun); they cannot be
 	// uplinks.
 	Virtual bool
+	// Wireless is true for Wi-Fi interfaces: an access point takes frames only from the MAC
+	// that associated, so a Wi-Fi NIC cannot be a bridge port or a bond member.
+	Wireless bool
 }
 
 // WithDefaults returns a copy of c with empty fields set to their defaults: the bridge and

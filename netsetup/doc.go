@@ -2,8 +2,8 @@
 // VLAN, addresses, routes, DNS). It renders that model as NixOS systemd-networkd settings
 // through nixexpr, and applies the same model live through netlink.
 //
-// Config is the model; Config.Validate checks it (against the machine's NICs when given)
-// and names every problem's field; Config.Render and Config.RenderFile give the NixOS
+// Config is the model; Config.ValidateForm, Validate and ValidateFor check it (its form,
+// its completeness, and against the machine's NICs) and name every problem's field; Config.Render and Config.RenderFile give the NixOS
 // module that the installer writes and xennix-setup rewrites (see Render for each choice
 // and its source: systemd.network(5), systemd.netdev(5), systemd.link(5), nixpkgs
 // networkd.nix and network-interfaces-systemd.nix).

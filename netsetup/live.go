@@ -275,7 +275,7 @@ func prefixIPNet(p netip.Prefix) *net.IPNet {
 // and one line per change made, for the installer's log and `xennix-setup apply --try`.
 // When a step fails, Apply reverts what it did and returns the error.
 func Apply(ctx context.Context, h *netlink.Handle, c Config) (*Snapshot, []string, error) {
-	if err := c.Validate(nil); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("apply network configuration: %w", err)
 	}
 	c = c.WithDefaults()
@@ -517,7 +517,7 @@ func (a *applier) created(name string) {
 }
 
 func (a *applier) ensureBond(b *Bond, mac net.HardwareAddr) (netlink.Link, error) {
-	mode := netlink.StringToBondMode(b.Mode)
+	mode := netlink.StringToBondMode(string(b.Mode))
 	l, err := a.h.LinkByName(b.Name)
 	switch {
 	case err == nil:
@@ -539,10 +539,10 @@ func (a *applier) ensureBond(b *Bond, mac net.HardwareAddr) (netlink.Link, error
 	bond.Mode = mode
 	bond.Miimon = b.MIIMonMs
 	if b.LACPRate != "" {
-		bond.LacpRate = netlink.StringToBondLacpRate(b.LACPRate)
+		bond.LacpRate = netlink.StringToBondLacpRate(string(b.LACPRate))
 	}
 	if b.HashPolicy != "" {
-		bond.XmitHashPolicy = netlink.StringToBondXmitHashPolicy(b.HashPolicy)
+		bond.XmitHashPolicy = netlink.StringToBondXmitHashPolicy(string(b.HashPolicy))
 	}
 	if err := a.h.LinkAdd(bond); err != nil {
 		return nil, fmt.Errorf("create bond %s: %w", b.Name, err)

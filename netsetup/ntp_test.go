@@ -17,7 +17,7 @@ func TestNTP(t *testing.T) {
 		t.Errorf("RenderFile() lacks the NTP servers:\n%s", out)
 	}
 	c.NTP = []string{"bad server!"}
-	if err := c.Validate(nil); err == nil || !strings.Contains(err.Error(), "network.ntp[0]") {
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "network.ntp[0]") {
 		t.Errorf("Validate(bad NTP) = %v, want a network.ntp[0] problem", err)
 	}
 }

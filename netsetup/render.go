@@ -64,7 +64,7 @@ const guestMatch = "vif* tap*"
 //     [Match] PermanentMACAddress= and [Link] Name=. These replace 99-default.link for that NIC.
 //     They are not copied into the initrd, which brings up no network here.
 func (c Config) Render() (nixexpr.Expr, error) {
-	if err := c.Validate(nil); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("render network configuration: %w", err)
 	}
 	c = c.WithDefaults()
@@ -108,13 +108,13 @@ func (c Config) Render() (nixexpr.Expr, error) {
 		bond := nixexpr.NewAttrs()
 		bond.Set("netdevConfig", c.netdevConfig(b.Name, "bond", mac))
 		bc := nixexpr.NewAttrs().
-			Set("Mode", nixexpr.String(b.Mode)).
+			Set("Mode", nixexpr.String(string(b.Mode))).
 			Set("MIIMonitorSec", nixexpr.String(fmt.Sprintf("%dms", b.MIIMonMs)))
 		if b.LACPRate != "" {
-			bc.Set("LACPTransmitRate", nixexpr.String(b.LACPRate))
+			bc.Set("LACPTransmitRate", nixexpr.String(string(b.LACPRate)))
 		}
 		if b.HashPolicy != "" {
-			bc.Set("TransmitHashPolicy", nixexpr.String(b.HashPolicy))
+			bc.Set("TransmitHashPolicy", nixexpr.String(string(b.HashPolicy)))
 		}
 		bond.Set("bondConfig", bc)
 		netdevs.Set("20-"+b.Name, bond)

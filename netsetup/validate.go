@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -51,12 +50,39 @@ var domainLabelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-
 // vifD.N-emu and tapN from qemu), which the rendered configuration leaves unmanaged.
 var guestPrefixes = []string{"vif", "tap"}
 
-// Validate checks c (after WithDefaults) and returns every problem found, joined with
-// errors.Join; each is a *FieldError. With nics != nil it also checks that every uplink and
-// bond member exists among them (by name or by permanent or current MAC), is a physical NIC,
-// and that a name and MAC given together belong to the same NIC. nics == nil skips those
-// checks, for validating an answers file without the machine.
-func (c Config) Validate(nics []NIC) error {
+// Validation comes in three depths, so that each rule lives here once and a caller picks
+// what it can know:
+//
+//   - ValidateForm checks every value given, and how the values given go together: names,
+//     addresses, modes, ranges. It needs nothing but c, so an answers file can be checked
+//     away from the machine.
+//   - Validate adds what a complete configuration needs: an uplink or a bond, and with
+//     PinNames both the name and the MAC of every uplink. Render and Apply require it.
+//     Where the installer takes uplinks and MACs from the machine, these are known only there.
+//   - ValidateFor adds the machine: every uplink and bond member exists among nics (by name
+//     or by permanent or current MAC), is a wired physical NIC, and a name and MAC given
+//     together belong to the same NIC.
+//
+// Each returns every problem found (after WithDefaults), joined with errors.Join; each is a
+// *FieldError.
+
+// ValidateForm checks the form of every value in c; see the depths above.
+func (c Config) ValidateForm() error { return c.validate(false, nil) }
+
+// Validate checks that c is complete and well-formed: what Render and Apply need.
+func (c Config) Validate() error { return c.validate(true, nil) }
+
+// ValidateFor checks c completely and against the machine's NICs.
+func (c Config) ValidateFor(nics []NIC) error {
+	if nics == nil {
+		nics = []NIC{} // a machine without NICs: every uplink is missing
+	}
+	return c.validate(true, nics)
+}
+
+// validate is the one body of the three: complete adds the required values, nics != nil
+// the machine.
+func (c Config) validate(complete bool, nics []NIC) error {
 	c = c.WithDefaults()
 	v := &validator{}
 
@@ -66,7 +92,7 @@ func (c Config) Validate(nics []NIC) error {
 	switch {
 	case c.Bond != nil && len(c.Uplinks) > 0:
 		v.add("network.uplinks", "not used together with network.bond: list the NICs as network.bond.members")
-	case c.Bond == nil && len(c.Uplinks) == 0:
+	case c.Bond == nil && len(c.Uplinks) == 0 && complete:
 		v.add("network.uplinks", "at least one uplink (or a bond) is required")
 	}
 
@@ -77,8 +103,8 @@ func (c Config) Validate(nics []NIC) error {
 		if v.ifName("network.bond.name", b.Name) {
 			v.unique(names, b.Name, "network.bond.name")
 		}
-		if !slices.Contains(bondModes, b.Mode) {
-			v.add("network.bond.mode", "%q is not a bond mode (want one of %s)", b.Mode, strings.Join(bondModes, ", "))
+		if !b.Mode.Valid() {
+			v.add("network.bond.mode", "%q is not a bond mode (want one of %s)", string(b.Mode), words(BondModes))
 		}
 		if len(b.Members) < 2 {
 			v.add("network.bond.members", "a bond needs at least 2 members, got %d", len(b.Members))
@@ -88,23 +114,22 @@ func (c Config) Validate(nics []NIC) error {
 		}
 		switch {
 		case b.LACPRate == "":
-		case b.LACPRate != "slow" && b.LACPRate != "fast":
-			v.add("network.bond.lacp_rate", "%q is not a LACP rate (want slow or fast)", b.LACPRate)
+		case !b.LACPRate.Valid():
+			v.add("network.bond.lacp_rate", "%q is not a LACP rate (want %s)", string(b.LACPRate), words(LACPRates))
 		case b.Mode != Bond8023AD:
 			v.add("network.bond.lacp_rate", "only used with mode 802.3ad, not %s", b.Mode)
 		}
 		switch {
 		case b.HashPolicy == "":
-		case !slices.Contains(hashPolicies, b.HashPolicy):
-			v.add("network.bond.hashPolicy", "%q is not a transmit hash policy (want one of %s)", b.HashPolicy, strings.Join(hashPolicies, ", "))
-		case b.Mode != BondBalanceXOR && b.Mode != Bond8023AD && b.Mode != BondBalanceTLB:
-			// bonding.rst, xmit_hash_policy: "valid for balance-xor, 802.3ad, and tlb modes".
+		case !b.HashPolicy.Valid():
+			v.add("network.bond.hashPolicy", "%q is not a transmit hash policy (want one of %s)", string(b.HashPolicy), words(HashPolicies))
+		case !b.Mode.hashes():
 			v.add("network.bond.hashPolicy", "only used with modes balance-xor, 802.3ad and balance-tlb, not %s", b.Mode)
 		}
 	} else {
 		ports = c.Uplinks
 	}
-	v.ports(portsField, ports, nics, c.PinNames, names)
+	v.ports(portsField, ports, nics, complete && c.PinNames, names)
 
 	if c.VLAN != 0 {
 		if c.VLAN < 1 || c.VLAN > 4094 {
@@ -160,6 +185,18 @@ func (c Config) Validate(nics []NIC) error {
 	return errors.Join(v.errs...)
 }
 
+// words lists an enumeration's values for a message: "a, b or c".
+func words[T ~string](all []T) string {
+	s := make([]string, len(all))
+	for i, w := range all {
+		s[i] = string(w)
+	}
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
 type validator struct {
 	errs []error
 }
@@ -170,31 +207,46 @@ func (v *validator) add(field, format string, args ...any) {
 
 // ifName checks an interface name and reports whether it is valid.
 func (v *validator) ifName(field, name string) bool {
-	switch {
-	case name == "":
+	if name == "" {
 		v.add(field, "required")
 		return false
-	case !ifNameRE.MatchString(name) || name == "." || name == "..":
-		v.add(field, "%q is not a valid interface name (want up to 15 letters, digits, '-', '_' or '.')", name)
+	}
+	if err := CheckIfName(name); err != nil {
+		v.add(field, "%v", err)
 		return false
+	}
+	return true
+}
+
+// CheckIfName says why name cannot be the name of a bridge, bond or uplink, or returns nil.
+// It is the rule Validate applies, for callers that take such a name elsewhere (a guest's
+// bridge).
+func CheckIfName(name string) error {
+	if !ifNameRE.MatchString(name) || name == "." || name == ".." {
+		return fmt.Errorf("%q is not a valid interface name (want up to 15 letters, digits, '-', '_' or '.')", name)
 	}
 	for _, p := range guestPrefixes {
 		if strings.HasPrefix(name, p) {
-			v.add(field, "%q starts with %q, which is reserved for Xen guest interfaces", name, p)
-			return false
+			return fmt.Errorf("%q starts with %q, which is reserved for Xen guest interfaces", name, p)
 		}
 	}
-	return true
+	return nil
 }
 
 // unique records that name is used by field, reporting a clash with an earlier field; it
 // reports whether name was unused.
 func (v *validator) unique(names map[string]string, name, field string) bool {
+	return v.uniqueAs(names, name, field, field)
+}
+
+// uniqueAs is unique for a name that is part of owner (an uplink's name): a clash is
+// reported at field and names owner, the entry as the user wrote it.
+func (v *validator) uniqueAs(names map[string]string, name, field, owner string) bool {
 	if prev, ok := names[name]; ok {
 		v.add(field, "%q is already used by %s", name, prev)
 		return false
 	}
-	names[name] = field
+	names[name] = owner
 	return true
 }
 
@@ -210,13 +262,13 @@ func (v *validator) ports(field string, ports []Uplink, nics []NIC, pin bool, na
 		nameOK := u.Name != "" && v.ifName(f+".name", u.Name)
 		macOK := len(u.MAC) != 0 && v.mac(f+".mac", u.MAC)
 		if pin && u.Name == "" {
-			v.add(f+".name", "required with network.pinNames")
+			v.add(f+".name", "required with network.pin_names")
 		}
 		if pin && len(u.MAC) == 0 {
-			v.add(f+".mac", "required with network.pinNames (the .link file matches the permanent MAC)")
+			v.add(f+".mac", "required with network.pin_names (the .link file matches the permanent MAC)")
 		}
 		dup := false // a clash is already reported for this entry
-		if nameOK && !v.unique(names, u.Name, f+".name") {
+		if nameOK && !v.uniqueAs(names, u.Name, f+".name", f) {
 			dup = true
 		}
 		if macOK {
@@ -257,6 +309,10 @@ func (v *validator) ports(field string, ports []Uplink, nics []NIC, pin bool, na
 		}
 		if n.Virtual {
 			v.add(f, "%s is a virtual interface, not a NIC", n.Name)
+			continue
+		}
+		if n.Wireless {
+			v.add(f, "%s is wireless: a Wi-Fi interface cannot be a bridge port or bond member", n.Name)
 			continue
 		}
 		if prev, ok := seenNIC[n.Name]; ok {

@@ -40,7 +40,7 @@ var testNICs = []NIC{
 
 func TestValidateOK(t *testing.T) {
 	for _, sc := range scenarios() {
-		if err := sc.cfg.Validate(nil); err != nil {
+		if err := sc.cfg.Validate(); err != nil {
 			t.Errorf("Validate(%s) = %v, want nil", sc.name, err)
 		}
 	}
@@ -54,7 +54,7 @@ func TestValidateOK(t *testing.T) {
 		{Uplinks: []Uplink{{Name: "eno1"}}, IPv6: IPv6{Mode: IPv6Static, Address: netip.MustParsePrefix("2001:db8::10/64"), Gateway: netip.MustParseAddr("2001:db8::1")}},
 	}
 	for i, c := range ok {
-		if err := c.Validate(testNICs); err != nil {
+		if err := c.ValidateFor(testNICs); err != nil {
 			t.Errorf("Validate(ok[%d]) = %v, want nil", i, err)
 		}
 	}
@@ -124,7 +124,10 @@ func TestValidateErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.cfg.Validate(tc.nics)
+			err := tc.cfg.Validate()
+			if tc.nics != nil {
+				err = tc.cfg.ValidateFor(tc.nics)
+			}
 			if err == nil {
 				t.Fatalf("Validate() = nil, want errors for %q", tc.want)
 			}
@@ -160,5 +163,59 @@ func TestWithDefaultsDoesNotModify(t *testing.T) {
 	if d.Bridge != DefaultBridge || d.Bond.Name != DefaultBond || d.Bond.Mode != BondActiveBackup || d.Bond.MIIMonMs != 100 ||
 		d.IPv4.Mode != IPv4DHCP || d.IPv6.Mode != IPv6RA {
 		t.Errorf("WithDefaults() = %+v (bond %+v)", d, *d.Bond)
+	}
+}
+
+// TestValidateDepths: what the machine decides (the default uplink, the MACs pinned names
+// match) is required by Validate and not by ValidateForm; the NICs only by ValidateFor.
+func TestValidateDepths(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		cfg                 Config
+		form, full, machine []string
+	}{
+		{"no uplink", Config{}, nil, []string{"network.uplinks"}, []string{"network.uplinks"}},
+		{"pinned name without MAC", Config{Uplinks: []Uplink{{Name: "eno1"}}, PinNames: true}, nil, []string{"network.uplinks[0].mac"}, []string{"network.uplinks[0].mac"}},
+		{"absent NIC", Config{Uplinks: []Uplink{{Name: "eno9"}}}, nil, nil, []string{"network.uplinks[0].name"}},
+		{"wireless NIC", Config{Uplinks: []Uplink{{Name: "wlp4s0"}}}, nil, nil, []string{"network.uplinks[0]"}},
+		{"bad name", Config{Uplinks: []Uplink{{Name: "eth*"}}}, []string{"network.uplinks[0].name"}, []string{"network.uplinks[0].name"}, []string{"network.uplinks[0].name"}},
+		{"MTU 1000 with IPv6 off", Config{Uplinks: []Uplink{{Name: "eno1"}}, MTU: 1000, IPv6: IPv6{Mode: IPv6Off}}, nil, nil, nil},
+		{"MTU 1000 with IPv6 on", Config{Uplinks: []Uplink{{Name: "eno1"}}, MTU: 1000}, []string{"network.mtu"}, []string{"network.mtu"}, []string{"network.mtu"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nics := append(slices.Clone(testNICs), NIC{Name: "wlp4s0", MAC: mustMAC("3c:a9:f4:00:00:01"), Wireless: true})
+			if got := fields(tc.cfg.ValidateForm()); !slices.Equal(got, tc.form) {
+				t.Errorf("ValidateForm() fields = %q, want %q", got, tc.form)
+			}
+			if got := fields(tc.cfg.Validate()); !slices.Equal(got, tc.full) {
+				t.Errorf("Validate() fields = %q, want %q", got, tc.full)
+			}
+			if got := fields(tc.cfg.ValidateFor(nics)); !slices.Equal(got, tc.machine) {
+				t.Errorf("ValidateFor() fields = %q, want %q", got, tc.machine)
+			}
+		})
+	}
+}
+
+// TestEnumsValid: every listed value of each enumeration is Valid (its switch has a case),
+// and a value outside the list is not.
+func TestEnumsValid(t *testing.T) {
+	for _, m := range BondModes {
+		if !m.Valid() {
+			t.Errorf("BondMode(%q).Valid() = false", m)
+		}
+	}
+	for _, r := range LACPRates {
+		if !r.Valid() {
+			t.Errorf("LACPRate(%q).Valid() = false", r)
+		}
+	}
+	for _, h := range HashPolicies {
+		if !h.Valid() {
+			t.Errorf("HashPolicy(%q).Valid() = false", h)
+		}
+	}
+	if BondMode("lacp").Valid() || LACPRate("medium").Valid() || HashPolicy("layer4").Valid() || BondMode("").Valid() {
+		t.Error("a value outside its enumeration is Valid")
 	}
 }

@@ -38,11 +38,15 @@ func unusable(d hwdetect.Disk) string {
 		return "it is the installer medium this system runs from"
 	case d.ReadOnly:
 		return "it is read-only"
+	case !hasStableID(d):
+		return "it has no stable /dev/disk/by-id name, and its kernel name /dev/" + d.Name + " can change between boots"
 	case d.Mounted:
 		return "it is in use (mounted, swap or part of a running array): unmount it first"
 	}
 	return ""
 }
+
+func hasStableID(d hwdetect.Disk) bool { _, ok := d.StableID(); return ok }
 
 func (s *disks) Enter() tea.Cmd {
 	s.picked = nil
@@ -158,11 +162,8 @@ func noLayoutFits(st *state) string {
 func (s *disks) apply() {
 	var ids []string
 	for _, i := range s.picked {
-		d := s.st.r.Disks[i]
-		id := d.ByID
-		if id == "" {
-			id = "/dev/" + d.Name
-		}
+		// Only a disk with a stable id can be picked (unusable).
+		id, _ := s.st.r.Disks[i].StableID()
 		ids = append(ids, id)
 	}
 	s.st.a.Disks = installer.Disks{IDs: ids}
@@ -232,7 +233,7 @@ func (s *disks) View() string {
 			ids = []string{d.ByID}
 		}
 		if len(ids) == 0 {
-			ids = []string{"(no /dev/disk/by-id name: it will be addressed as /dev/" + d.Name + ")"}
+			ids = []string{"(no /dev/disk/by-id name)"}
 		}
 		for _, id := range ids {
 			b.WriteString(hang("  ", id, s.w) + "\n")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/xennix/xennix/guests"
 	"github.com/xennix/xennix/installer"
 )
 
@@ -140,7 +141,7 @@ func flows() []flow {
 				a.Storage.Preset = installer.PresetZFS
 				a.Storage.Mirror = true
 				a.Impermanence = installer.Impermanence{Preset: installer.ImpermanenceZFS, Directories: []string{"/var/lib/acme"}}
-				a.Xen.Passthrough = []string{"0000:41:00.0"}
+				a.Xen.Passthrough = []guests.PCIAddress{{Bus: 0x41}}
 				a.Users.Root.SSHKeys = []string{testKey}
 			},
 			disks: []string{"/dev/disk/by-id/nvme-eui.0025385b71b2c3d4", "/dev/disk/by-id/nvme-eui.0025385b71b2c3d5"},

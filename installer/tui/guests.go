@@ -410,7 +410,7 @@ func freeDisks(a installer.Answers, r *hwdetect.Report, index int) []hwdetect.Di
 	}
 	var out []hwdetect.Disk
 	for _, d := range r.Disks {
-		if d.ByID == "" || d.InstallerMedium || d.Mounted || taken[d.ByID] || slices.ContainsFunc(host, func(h hwdetect.Disk) bool { return h.Name == d.Name }) {
+		if !hasStableID(d) || d.InstallerMedium || d.Mounted || taken[d.ByID] || slices.ContainsFunc(host, func(h hwdetect.Disk) bool { return h.Name == d.Name }) {
 			continue
 		}
 		out = append(out, d)

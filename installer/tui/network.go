@@ -79,7 +79,7 @@ func (f *networkForm) load() {
 			f.bondName = n.Bond.Name
 		}
 		if n.Bond.LACPRate != "" {
-			f.lacp = n.Bond.LACPRate
+			f.lacp = string(n.Bond.LACPRate)
 		}
 	}
 	f.mtu = ""
@@ -240,7 +240,7 @@ func (f *networkForm) pages() []page {
 					huh.NewOption("static   typed here", installer.IPv4Static),
 				).Value(&f.ipv4),
 				huh.NewInput().Title("Management VLAN").Description("The VLAN id of the host's address (1-4094); empty for untagged.").
-					Value(&f.vlan).Validate(orCurrent(&f.vlan, func(s string) error { _, err := parseVLAN(s); return err })),
+					Value(&f.vlan).Validate(orCurrent(&f.vlan, f.fieldCheck("network.vlan", &f.vlan, func(s string) error { _, err := parseVLAN(s); return err }))),
 				huh.NewInput().Title("MTU").Description("Bytes per frame on the uplink and bridge; empty for the default 1500 (jumbo frames: 9000).").
 					Value(&f.mtu).Validate(orCurrent(&f.mtu, f.fieldCheck("network.mtu", &f.mtu, func(s string) error { _, err := parseMTU(s); return err }))),
 			)
@@ -285,9 +285,10 @@ func parseMTU(s string) (int, error) {
 	if s == "" {
 		return 0, nil
 	}
+	// Only the number: its range is netsetup's, and depends on IPv6 (fieldCheck).
 	v, err := strconv.Atoi(s)
-	if err != nil || v < 1280 || v > 9216 {
-		return 0, fmt.Errorf("%q is not an MTU (1280-9216, or empty for 1500)", s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an MTU (a number of bytes, or empty for 1500)", s)
 	}
 	return v, nil
 }
@@ -329,8 +330,9 @@ func parseVLAN(s string) (int, error) {
 	if s == "" || s == "0" {
 		return 0, nil
 	}
+	// Only the number: its range is netsetup's (fieldCheck).
 	v, err := strconv.Atoi(s)
-	if err != nil || v < 1 || v > 4094 {
+	if err != nil {
 		return 0, fmt.Errorf("%q is not a VLAN id (1-4094, or empty)", s)
 	}
 	return v, nil
@@ -389,7 +391,7 @@ func (f *networkForm) write() []error {
 			b.Name = name
 		}
 		if f.lacp != "slow" || b.LACPRate != "" {
-			b.LACPRate = f.lacp
+			b.LACPRate = installer.LACPRate(f.lacp)
 		}
 		if b.Mode != "802.3ad" {
 			b.LACPRate = ""

@@ -381,3 +381,54 @@ func TestWrapDiff(t *testing.T) {
 		t.Errorf("wrapDiff = %q, want the removed line wrapped at 60 with \"- \" in front of its continuation", got)
 	}
 }
+
+// TestDiskWithoutStableID is a machine whose only disk has no /dev/disk/by-id name (a
+// virtio disk without a serial): Disks lists it as unusable with why, and space does not
+// pick it, since /dev/vda may be another disk at the next boot.
+func TestDiskWithoutStableID(t *testing.T) {
+	o := testOptions(t, "bios-limine-static")
+	for i := range o.Report.Disks {
+		if o.Report.Disks[i].Name == "sda" {
+			o.Report.Disks[i].ByID = ""
+			o.Report.Disks[i].ByIDLinks = nil
+		}
+	}
+	o.Base = installer.Defaults(&o.Report)
+	d := newDriver(t, o)
+	flat := func(v string) string { return strings.Join(strings.Fields(v), " ") }
+	if v := plainView(d.m); !strings.Contains(flat(v), "no stable /dev/disk/by-id name") {
+		t.Errorf("Welcome does not say why the only disk cannot be used:\n%s", v)
+	}
+	d.keys("enter", "enter")
+	d.expect(scrDisks)
+	d.m.screens[scrDisks].(*disks).picked = nil
+	d.keys("space")
+	v := plainView(d.m)
+	checkLines(t, v, 80, 24)
+	if !strings.Contains(v, "[-] sda") || !strings.Contains(flat(v), "cannot be picked: it has no stable /dev/disk/by-id name") {
+		t.Errorf("Disks does not list the disk without a stable id as unusable, with why:\n%s", v)
+	}
+	if p := d.m.screens[scrDisks].(*disks).picked; len(p) != 0 {
+		t.Errorf("space picked the disk without a stable id: %v", p)
+	}
+}
+
+// TestSwapTooSmallRefusedWhereTyped: a swap below disko's floor is refused on the swap
+// page with disko's own words, and 0 (no swap) is fine.
+func TestSwapTooSmallRefusedWhereTyped(t *testing.T) {
+	d := newDriver(t, testOptions(t, "uefi-ext4-dhcp"))
+	d.keys("enter", "space", "enter")
+	d.expect(scrStorage)
+	d.keys("enter", "enter")
+	d.keys("ctrl+u")
+	d.typ("1M")
+	d.keys("enter")
+	v := plainView(d.m)
+	if !strings.Contains(strings.Join(strings.Fields(v), " "), "is too small (at least 64 MiB, or 0 for no swap)") {
+		t.Errorf("a 1MiB swap is not refused where typed:\n%s", v)
+	}
+	d.keys("ctrl+u")
+	d.typ("0")
+	d.keys("enter", "enter", "enter")
+	d.expect(scrImpermanence)
+}

@@ -327,7 +327,11 @@ func (r *review) summary() string {
 	line("Network", fmt.Sprintf("bridge %s over %s; %s", bridgeName(a), up, ip))
 	pt := "no passthrough"
 	if len(a.Xen.Passthrough) > 0 {
-		pt = "passthrough " + strings.Join(a.Xen.Passthrough, " ")
+		var pci []string
+		for _, p := range a.Xen.Passthrough {
+			pci = append(pci, p.String())
+		}
+		pt = "passthrough " + strings.Join(pci, " ")
 	}
 	if a.Boot.SerialConsole != "" {
 		pt += "; serial console " + a.Boot.SerialConsole

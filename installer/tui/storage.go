@@ -182,8 +182,13 @@ func (f *storageForm) checkSwap(s string) error {
 	if err != nil {
 		return err
 	}
-	if z != 0 && z < 64*installer.MiB {
-		return errors.New("at least 64MiB, or 0 for none")
+	// How small a swap may be is disko's rule, as Validate reports it.
+	small := f.st.a
+	small.Storage.Preset, small.Storage.Swap = f.preset, z
+	for _, p := range installer.Problems(small.Validate(&f.st.r)) {
+		if p.Field == "storage.swap" {
+			return p.Err
+		}
 	}
 	fits := func(z installer.Size) (string, bool) {
 		c := f.st.a

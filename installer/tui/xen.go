@@ -8,6 +8,7 @@ import (
 
 	"charm.land/huh/v2"
 
+	"github.com/xennix/xennix/guests"
 	"github.com/xennix/xennix/hwdetect"
 	"github.com/xennix/xennix/installer"
 )
@@ -32,7 +33,10 @@ func (f *xenForm) auto() (installer.Size, int) {
 func (f *xenForm) load() {
 	mem, vcpus := installer.Dom0Sizes(f.st.a.Xen, &f.st.r)
 	f.mem, f.vcpus = mem.String(), strconv.Itoa(vcpus)
-	f.pass = append([]string{}, f.st.a.Xen.Passthrough...)
+	f.pass = nil
+	for _, p := range f.st.a.Xen.Passthrough {
+		f.pass = append(f.pass, p.String())
+	}
 	f.serial = f.st.a.Boot.SerialConsole
 }
 
@@ -170,8 +174,14 @@ func (f *xenForm) apply() error {
 		x.Dom0VCPUs = v
 	}
 	x.Passthrough = nil
-	if len(f.pass) > 0 {
-		x.Passthrough = append([]string{}, f.pass...)
+	for _, s := range f.pass {
+		// The choices are the report's addresses, which parse.
+		p, err := guests.ParsePCIAddress(s)
+		if err != nil {
+			errs = append(errs, bad("xen.passthrough", err))
+			continue
+		}
+		x.Passthrough = append(x.Passthrough, p)
 	}
 	f.st.a.Boot.SerialConsole = strings.TrimSpace(f.serial)
 	errs = append(errs, sectionProblems(f.st, "xen", "boot.serial_console")...)
