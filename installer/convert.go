@@ -11,22 +11,15 @@ import (
 	"github.com/xennix/xennix/netsetup"
 )
 
-// DiskoLayout converts the storage answers and the selected disks into disko's input.
-func (a Answers) DiskoLayout(disks []hwdetect.Disk, r *hwdetect.Report) disko.Layout {
-	// Validate reports a word that does not convert (diskoLayout); disko refuses it again
-	// if such answers are rendered anyway.
-	l, _ := a.diskoLayout(disks, r)
-	return l
-}
-
-// diskoLayout is DiskoLayout with the words that have no disko counterpart, each naming its
-// field. Only Go code can make one (the file and the TUI take the listed words only); it is
-// passed on as written, which disko refuses.
+// diskoLayout converts the storage answers and the selected disks into disko's input. A
+// word with no disko counterpart is an error naming its field: only Go code can make one (the
+// file and the TUI take the listed words only), and it is passed on as written, which disko
+// refuses.
 func (a Answers) diskoLayout(disks []hwdetect.Disk, r *hwdetect.Report) (disko.Layout, error) {
 	preset, err := diskoPreset(a.Storage.Preset)
 	l := disko.Layout{
-		Firmware:     disko.Firmware(a.Firmware(r)),
-		Loader:       disko.Loader(a.Loader(r)),
+		Firmware:     disko.Firmware(a.firmware(r)),
+		Loader:       disko.Loader(a.loader(r)),
 		Preset:       preset,
 		Mirror:       a.Storage.Mirror,
 		Encryption:   disko.Encryption{Enabled: a.Storage.Encryption.Enabled, PassphraseFile: a.Storage.Encryption.PassphraseFile},
@@ -82,17 +75,10 @@ func (e *wordError) msg() string {
 	return fmt.Sprintf("%q has no counterpart in this version of xennix", e.word)
 }
 
-// NetConfig converts the network answers into netsetup's input, resolving uplinks given by
+// netConfig converts the network answers into netsetup's input, resolving uplinks given by
 // name or MAC against the report so the bridge can take the uplink's MAC. With no uplink and
 // no bond, the first physical NIC with carrier (else the first physical NIC) is the uplink.
-func (a Answers) NetConfig(r *hwdetect.Report) netsetup.Config {
-	// Validate reports a word that does not convert (netConfig); netsetup refuses it again
-	// if such answers are rendered anyway.
-	c, _ := a.netConfig(r)
-	return c
-}
-
-// netConfig is NetConfig with the words that have no netsetup counterpart (see diskoLayout).
+// A word with no netsetup counterpart is an error naming its field (see diskoLayout).
 func (a Answers) netConfig(r *hwdetect.Report) (netsetup.Config, error) {
 	n := a.Network
 	c := netsetup.Config{
@@ -234,7 +220,7 @@ func netNICs(r hwdetect.Report) []netsetup.NIC {
 // none (ValidateForm), with it all of them. The answers' disk ids go to disko, so that their
 // form is checked there, with the sizes of the disks found for them.
 func (v *validator) leaves() {
-	c, err := v.a.netConfig(v.r)
+	c, err := v.netOnMachine()
 	switch {
 	case err != nil:
 		v.leafProblems(err) // checking a network that did not convert would say it twice
@@ -249,7 +235,7 @@ func (v *validator) leaves() {
 	if v.r != nil {
 		// A selection that fails is reported by disks(); the layout is then checked
 		// without sizes.
-		disks, err = v.a.SelectDisks(*v.r)
+		disks, err = v.targetDisks()
 		found = err == nil
 	}
 	l, err := v.a.diskoLayout(disks, v.r)
@@ -266,7 +252,7 @@ func (v *validator) leaves() {
 			}
 			// A well-formed id becomes the stable id of the disk it names, so that two
 			// links of one disk are one disk; any other stays as written for disko to
-			// refuse (SelectDisks also finds a disk by its kernel name).
+			// refuse (selectDisks also finds a disk by its kernel name).
 			if sid, ok := disks[i].StableID(); ok && disko.IsDiskID(id) {
 				l.Disks[i].ID = sid
 			}

@@ -42,10 +42,10 @@ func (a Answers) GuestKind() GuestKind {
 	return GuestDirectory
 }
 
-// Dom0Memory resolves xen.dom0_memory: unset means 1 GiB plus 1/20 of the machine's memory,
+// dom0Memory resolves xen.dom0_memory: unset means 1 GiB plus 1/20 of the machine's memory,
 // between 1 and 8 GiB, in whole 256 MiB steps (close to what XCP-ng gives dom0), or 2 GiB
 // when the memory is unknown.
-func (a Answers) Dom0Memory(r *hwdetect.Report) Size {
+func (a Answers) dom0Memory(r *hwdetect.Report) Size {
 	if a.Xen.Dom0Memory != 0 {
 		return a.Xen.Dom0Memory
 	}
@@ -57,9 +57,9 @@ func (a Answers) Dom0Memory(r *hwdetect.Report) Size {
 	return m / (256 * MiB) * (256 * MiB)
 }
 
-// Dom0VCPUs resolves xen.dom0_vcpus: unset means a quarter of the CPUs, between 1 and 8
+// dom0VCPUs resolves xen.dom0_vcpus: unset means a quarter of the CPUs, between 1 and 8
 // (dom0 serves guests' I/O; more is rarely useful), or 0 (no limit) when unknown.
-func (a Answers) Dom0VCPUs(r *hwdetect.Report) int {
+func (a Answers) dom0VCPUs(r *hwdetect.Report) int {
 	if a.Xen.Dom0VCPUs != 0 {
 		return a.Xen.Dom0VCPUs
 	}

@@ -23,11 +23,11 @@ func (a Answers) DiskCount() int {
 	return 1
 }
 
-// SelectDisks resolves the disks section against a hardware report: explicit ids must exist
+// selectDisks resolves the disks section against a hardware report: explicit ids must exist
 // and not be the installer medium; a filter must match exactly the number of disks needed
 // (after pick), or the error lists the candidates. The result is in the order given (ids) or
 // the filter's order (pick, then size, then name).
-func (a Answers) SelectDisks(r hwdetect.Report) ([]hwdetect.Disk, error) {
+func (a Answers) selectDisks(r hwdetect.Report) ([]hwdetect.Disk, error) {
 	need := a.DiskCount()
 	if len(a.Disks.IDs) > 0 {
 		var out []hwdetect.Disk

@@ -41,7 +41,7 @@ func TestSelectDisksPickTies(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a := Answers{Disks: Disks{Filter: &DiskFilter{Pick: tc.pick}}, Storage: Storage{Mirror: tc.mirror}}
-			got, err := a.SelectDisks(hwdetect.Report{Disks: tc.disks})
+			got, err := a.selectDisks(hwdetect.Report{Disks: tc.disks})
 			if tc.want != nil {
 				var ids []string
 				for _, d := range got {
@@ -98,11 +98,11 @@ func TestFilterNeverMatchesUnstableDisk(t *testing.T) {
 		t.Errorf("an empty filter does not match %s (%s)", vdb.Name, vdb.ByID)
 	}
 	a := Answers{Disks: Disks{Filter: &DiskFilter{}}}
-	got, err := a.SelectDisks(hwdetect.Report{Disks: []hwdetect.Disk{vda, vdb}})
+	got, err := a.selectDisks(hwdetect.Report{Disks: []hwdetect.Disk{vda, vdb}})
 	if err != nil || len(got) != 1 || got[0].Name != "vdb" {
 		t.Errorf("SelectDisks(vda, vdb) = %v, %v; want vdb alone", got, err)
 	}
-	_, err = a.SelectDisks(hwdetect.Report{Disks: []hwdetect.Disk{vda}})
+	_, err = a.selectDisks(hwdetect.Report{Disks: []hwdetect.Disk{vda}})
 	if !errors.Is(err, ErrDiskSelection) || !strings.Contains(err.Error(), "/dev/vda") {
 		t.Errorf("SelectDisks(vda) = %v; want a disk selection error listing /dev/vda", err)
 	}

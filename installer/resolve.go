@@ -43,38 +43,69 @@ type Resolved struct {
 // Resolve validates the answers against the machine (r nil: the form alone) and resolves
 // everything that depends on it.
 func Resolve(a Answers, r *hwdetect.Report) (Resolved, error) {
-	var machine hwdetect.Report
-	if r != nil {
-		machine = *r
-	}
-	return resolveOn(a, r, machine, r != nil)
+	return resolveOn(a, r, r)
 }
 
-// resolveOn validates a against check and resolves it on machine. They differ for
+// resolveOn validates a against check and resolves it on machine. They are one for an
+// install, whose validation has decided the disks and the network already; they differ for
 // xennix-setup, whose installed disks are in use and stand in the machine as recorded.
-func resolveOn(a Answers, check *hwdetect.Report, machine hwdetect.Report, known bool) (Resolved, error) {
-	if err := a.Validate(check); err != nil {
+func resolveOn(a Answers, check, machine *hwdetect.Report) (Resolved, error) {
+	v := &validator{a: a, r: check}
+	if err := v.validate(); err != nil {
 		return Resolved{}, err
 	}
-	h := Resolved{Answers: a, Machine: known}
-	var r *hwdetect.Report
-	if known {
-		r = &machine
-		disks, err := a.SelectDisks(machine)
+	on := v
+	if machine != check {
+		on = &validator{a: a, r: machine}
+	}
+	h := Resolved{Answers: a, Machine: machine != nil}
+	if machine != nil {
+		disks, err := on.targetDisks()
 		if err != nil {
 			return Resolved{}, err
 		}
 		h.Disks = disks
 	}
-	h.Firmware = a.Firmware(r)
-	h.Loader = a.Loader(r)
-	h.Layout = a.DiskoLayout(h.Disks, r)
-	h.Implied = h.Layout.Implied()
-	h.Network = a.NetConfig(r)
-	h.Dom0Memory = a.Dom0Memory(r)
-	h.Dom0VCPUs = a.Dom0VCPUs(r)
+	h.Firmware, h.Loader = a.firmware(machine), a.loader(machine)
+	layout, err := a.diskoLayout(h.Disks, machine)
+	if err != nil {
+		return Resolved{}, err
+	}
+	h.Layout, h.Implied = layout, layout.Implied()
+	if h.Network, err = on.netOnMachine(); err != nil {
+		return Resolved{}, err
+	}
+	h.Dom0Memory, h.Dom0VCPUs = a.dom0Memory(machine), a.dom0VCPUs(machine)
 	h.Record = h.record()
 	return h, nil
+}
+
+// onMachine is what the answers resolve to on a validator's machine that is worth deciding
+// once: the disks chosen and the network with its uplinks found.
+type onMachine struct {
+	disksDone, netDone bool
+	disks              []hwdetect.Disk
+	disksErr           error
+	net                netsetup.Config
+	netErr             error
+}
+
+// targetDisks are the disks the answers select on the validator's machine (not nil).
+func (v *validator) targetDisks() ([]hwdetect.Disk, error) {
+	if !v.on.disksDone {
+		v.on.disks, v.on.disksErr = v.a.selectDisks(*v.r)
+		v.on.disksDone = true
+	}
+	return v.on.disks, v.on.disksErr
+}
+
+// netOnMachine is the network the answers convert to on the validator's machine (nil: none).
+func (v *validator) netOnMachine() (netsetup.Config, error) {
+	if !v.on.netDone {
+		v.on.net, v.on.netErr = v.a.netConfig(v.r)
+		v.on.netDone = true
+	}
+	return v.on.net, v.on.netErr
 }
 
 // record is the answers as the host keeps them (Resolved.Record).
@@ -173,16 +204,16 @@ func (h Resolved) Summary() string {
 
 // TargetDisks is the disks section matched on the machine: the disks the answers would
 // install on (the disks screen marks them).
-func TargetDisks(a Answers, r hwdetect.Report) ([]hwdetect.Disk, error) { return a.SelectDisks(r) }
+func TargetDisks(a Answers, r hwdetect.Report) ([]hwdetect.Disk, error) { return a.selectDisks(r) }
 
 // Dom0Sizes is what dom0 gets from the xen section on the machine (r nil: unknown).
 func Dom0Sizes(x Xen, r *hwdetect.Report) (Size, int) {
 	a := Answers{Xen: x}
-	return a.Dom0Memory(r), a.Dom0VCPUs(r)
+	return a.dom0Memory(r), a.dom0VCPUs(r)
 }
 
 // BootOn is the firmware and loader the boot section gives on the machine (r nil: unknown).
 func BootOn(b Boot, r *hwdetect.Report) (Firmware, Loader) {
 	a := Answers{Boot: b}
-	return a.Firmware(r), a.Loader(r)
+	return a.firmware(r), a.loader(r)
 }

@@ -153,7 +153,8 @@ func (h InstalledHost) validationReport() *hwdetect.Report {
 // Resolve validates answers for this host (against its machine when the hardware is known)
 // and resolves them on it, its installed disks standing in the machine as recorded.
 func (h InstalledHost) Resolve(a Answers) (Resolved, error) {
-	return resolveOn(a, h.validationReport(), h.hostReport(), true)
+	machine := h.hostReport()
+	return resolveOn(a, h.validationReport(), &machine)
 }
 
 // Render returns the files xennix-setup writes for the resolved host, keyed by their path

@@ -45,7 +45,10 @@ var reservedUsers = []string{"root", "nobody", "daemon", "bin", "sys", "sshd", "
 // problems are placed at the answers' fields through leafFields; here are only the rules
 // about the answers themselves (names, users, Xen, impermanence paths, how disks are chosen).
 func (a Answers) Validate(r *hwdetect.Report) error {
-	v := &validator{a: a, r: r}
+	return (&validator{a: a, r: r}).validate()
+}
+
+func (v *validator) validate() error {
 	v.host()
 	v.boot()
 	v.disks()
@@ -64,6 +67,9 @@ type validator struct {
 	a Answers
 	r *hwdetect.Report
 	p problems
+	// What the answers resolve to on r, decided once (onMachine): the checks read it, and
+	// Resolve takes it.
+	on onMachine
 }
 
 // bad records a problem at field, placed where field (or its nearest parent) was written.
@@ -123,8 +129,8 @@ func isDomain(s string) bool {
 	return true
 }
 
-// Firmware resolves boot.firmware: auto becomes what the report found (UEFI when unknown).
-func (a Answers) Firmware(r *hwdetect.Report) Firmware {
+// firmware resolves boot.firmware: auto becomes what the report found (UEFI when unknown).
+func (a Answers) firmware(r *hwdetect.Report) Firmware {
 	if a.Boot.Firmware != "" && a.Boot.Firmware != FirmwareAuto {
 		return a.Boot.Firmware
 	}
@@ -134,13 +140,13 @@ func (a Answers) Firmware(r *hwdetect.Report) Firmware {
 	return FirmwareUEFI
 }
 
-// Loader resolves boot.loader: auto becomes systemd-boot on UEFI and Limine on BIOS, the
+// loader resolves boot.loader: auto becomes systemd-boot on UEFI and Limine on BIOS, the
 // only loaders NixOS's Xen module accepts (nixos/modules/virtualisation/xen-dom0.nix).
-func (a Answers) Loader(r *hwdetect.Report) Loader {
+func (a Answers) loader(r *hwdetect.Report) Loader {
 	if a.Boot.Loader != "" && a.Boot.Loader != LoaderAuto {
 		return a.Boot.Loader
 	}
-	if a.Firmware(r) == FirmwareBIOS {
+	if a.firmware(r) == FirmwareBIOS {
 		return LoaderLimine
 	}
 	return LoaderSystemdBoot
@@ -189,7 +195,7 @@ func (v *validator) disks() {
 		}
 	}
 	if v.r != nil {
-		if _, err := v.a.SelectDisks(*v.r); err != nil {
+		if _, err := v.targetDisks(); err != nil {
 			field := "disks.filter"
 			if len(d.IDs) > 0 {
 				field = "disks.ids"

@@ -290,7 +290,7 @@ func (v *validator) guestDisk(f string, d GuestDisk) {
 
 // hostDisk reports whether the disk named name is one the host is (or will be) installed on.
 func (v *validator) hostDisk(name string) bool {
-	disks, err := v.a.SelectDisks(*v.r)
+	disks, err := v.targetDisks()
 	if err != nil {
 		return false
 	}
@@ -323,7 +323,8 @@ func (v *validator) guestPCI(f string, g Guest) {
 // hostPCI names the PCI functions the host itself needs: the NICs of its uplinks.
 func (v *validator) hostPCI() map[string]string {
 	out := map[string]string{}
-	for _, u := range v.a.NetConfig(v.r).Uplinks {
+	c, _ := v.netOnMachine() // a network that does not convert is reported by leaves
+	for _, u := range c.Uplinks {
 		if n, ok := v.r.NIC(u.Name); ok && n.PCIAddress != "" {
 			if p, err := guests.ParsePCIAddress(n.PCIAddress); err == nil {
 				out[p.String()] = "the network uplink " + u.Name
@@ -360,7 +361,7 @@ func (v *validator) guestsFit() {
 	if total == 0 || last == "" {
 		return
 	}
-	dom0 := v.a.Dom0Memory(v.r)
+	dom0 := v.a.dom0Memory(v.r)
 	if sum+dom0 > total {
 		v.bad(last, "the guests that start with the host need %s, dom0 %s: more than this machine's %s", sum.Human(), dom0.Human(), total.Human())
 	}

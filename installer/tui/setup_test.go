@@ -38,7 +38,8 @@ func setupFixture(t *testing.T) (hwdetect.Report, installer.Answers) {
 // fakeDiff renders dom0's memory as a one-line diff, and nothing when it is unchanged.
 func fakeDiff(start installer.Answers, r *hwdetect.Report) func(installer.Answers) (string, error) {
 	return func(a installer.Answers) (string, error) {
-		old, nw := start.Dom0Memory(r), a.Dom0Memory(r)
+		old, _ := installer.Dom0Sizes(start.Xen, r)
+		nw, _ := installer.Dom0Sizes(a.Xen, r)
 		if old == nw {
 			return "", nil
 		}
