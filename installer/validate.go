@@ -12,12 +12,11 @@ import (
 
 	"github.com/xennix/xennix/guests"
 	"github.com/xennix/xennix/hwdetect"
+	"github.com/xennix/xennix/netsetup"
 	"github.com/xennix/xennix/nixexpr"
 )
 
 var (
-	// RFC 1123 label; NixOS networking.hostName must be a single label (no dots).
-	labelRE  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 	keymapRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 	localeRE = regexp.MustCompile(`^([a-z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[a-z]+)?|C|C\.UTF-8|POSIX)$`)
 	tzRE     = regexp.MustCompile(`^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$`)
@@ -98,10 +97,10 @@ func (v *validator) host() {
 		if !v.asked("host") {
 			v.bad("host.hostname", "missing; want a name like xen-01")
 		}
-	case !labelRE.MatchString(h.Hostname):
+	case !netsetup.IsLabel(h.Hostname): // NixOS's networking.hostName is one label, no dots
 		v.bad("host.hostname", "%q is not a valid host name (RFC 1123: letters, digits and inner hyphens, at most 63; put a domain in host.domain)", h.Hostname)
 	}
-	if h.Domain != "" && !isDomain(h.Domain) {
+	if h.Domain != "" && !netsetup.IsDomain(h.Domain) {
 		v.bad("host.domain", "%q is not a valid DNS domain", h.Domain)
 	}
 	if h.Timezone != "" {
@@ -115,18 +114,6 @@ func (v *validator) host() {
 	if h.Locale != "" && !localeRE.MatchString(h.Locale) {
 		v.bad("host.locale", "%q is not a locale (e.g. en_US.UTF-8)", h.Locale)
 	}
-}
-
-func isDomain(s string) bool {
-	if len(s) > 253 {
-		return false
-	}
-	for _, l := range strings.Split(strings.TrimSuffix(s, "."), ".") {
-		if !labelRE.MatchString(l) {
-			return false
-		}
-	}
-	return true
 }
 
 // firmware resolves boot.firmware: auto becomes what the report found (UEFI when unknown).

@@ -170,7 +170,7 @@ func (c Config) validate(complete bool, nics []NIC) error {
 		}
 	}
 	for i, d := range c.Search {
-		if !validDomain(d) {
+		if !IsDomain(d) {
 			v.add(fmt.Sprintf("network.search[%d]", i), "%q is not a domain name", d)
 		}
 	}
@@ -178,7 +178,7 @@ func (c Config) validate(complete bool, nics []NIC) error {
 		if a, err := netip.ParseAddr(s); err == nil && !a.IsUnspecified() && !a.IsMulticast() {
 			continue
 		}
-		if !validDomain(s) {
+		if !IsDomain(s) {
 			v.add(fmt.Sprintf("network.ntp[%d]", i), "%q is not a host name or address", s)
 		}
 	}
@@ -444,7 +444,13 @@ func broadcast4(p netip.Prefix) netip.Addr {
 	return netip.AddrFrom4(a)
 }
 
-func validDomain(d string) bool {
+// IsLabel reports whether s is one DNS label (RFC 1123: letters, digits and inner hyphens,
+// at most 63), as a host name without its domain must be.
+func IsLabel(s string) bool { return domainLabelRE.MatchString(s) }
+
+// IsDomain reports whether d is a DNS domain name of such labels (a final dot allowed), at
+// most 253 characters: a search domain, the host's domain.
+func IsDomain(d string) bool {
 	d = strings.TrimSuffix(d, ".")
 	if d == "" || len(d) > 253 {
 		return false
