@@ -29,7 +29,7 @@ type FieldError struct {
 	Err   error
 }
 
-// Error reads like answers.yaml:14:7: network.ipv4.gateway: 10.1.0.1 is outside 10.0.0.0/24.
+// Error reads like answers.yaml:14:7: network.ipv4.gateway: 10.1.0.1 is outside the subnet 10.0.0.0/24 of network.ipv4.address.
 func (e *FieldError) Error() string {
 	var b strings.Builder
 	if e.File != "" {

@@ -1,6 +1,7 @@
 package installer
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -168,27 +169,19 @@ func (v *validator) guest(f string, g Guest) {
 				v.bad(nf+".bridge", "%v", err)
 			}
 		}
-		if n.VLAN != 0 && (n.VLAN < 1 || n.VLAN > 4094) {
-			v.bad(nf+".vlan", "%d is not a VLAN id (1 to 4094)", n.VLAN)
-		}
-		addr, gw := n.IPv4.Address, n.IPv4.Gateway
-		if addr.IsValid() && !addr.Addr().Is4() {
-			v.bad(nf+".ipv4.address", "%s is not an IPv4 address", addr)
-		}
-		if addr.IsValid() && addr.Addr() == addr.Masked().Addr() && addr.Bits() < 31 {
-			v.bad(nf+".ipv4.address", "%s is the network address of its subnet, not a host's", addr)
-		}
-		if gw.IsValid() {
-			switch {
-			case !addr.IsValid():
-				v.bad(nf+".ipv4.gateway", "given without ipv4.address")
-			case !gw.Is4():
-				v.bad(nf+".ipv4.gateway", "%s is not an IPv4 address", gw)
-			case !addr.Masked().Contains(gw):
-				v.bad(nf+".ipv4.gateway", "%s is outside %s", gw, addr.Masked())
-			case gw == addr.Addr():
-				v.bad(nf+".ipv4.gateway", "%s is the guest's own address", gw)
+		if n.VLAN != 0 {
+			if err := netsetup.CheckVLAN(n.VLAN); err != nil {
+				v.bad(nf+".vlan", "%v", err)
 			}
+		}
+		// A guest's static address follows the host's own rules (netsetup's); without
+		// one the guest takes DHCP, and a gateway alone means nothing.
+		addr, gw := n.IPv4.Address, n.IPv4.Gateway
+		switch {
+		case addr.IsValid():
+			v.fieldErrors(netsetup.CheckStaticIPv4(nf+".ipv4", "the guest's own address", addr, gw))
+		case gw.IsValid():
+			v.bad(nf+".ipv4.gateway", "given without ipv4.address")
 		}
 		if addr.IsValid() && v.a.Network.IPv4.Address.IsValid() && v.a.Network.IPv4.Address.Addr() == addr.Addr() {
 			v.bad(nf+".ipv4.address", "%s is the host's own address (network.ipv4.address)", addr.Addr())
@@ -364,5 +357,24 @@ func (v *validator) guestsFit() {
 	dom0 := v.a.dom0Memory(v.r)
 	if sum+dom0 > total {
 		v.bad(last, "the guests that start with the host need %s, dom0 %s: more than this machine's %s", sum.Human(), dom0.Human(), total.Human())
+	}
+}
+
+// fieldErrors adds a leaf's problems that are already at answers fields.
+func (v *validator) fieldErrors(err error) {
+	if err == nil {
+		return
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var fe *netsetup.FieldError
+		if errors.As(e, &fe) {
+			v.bad(fe.Field, "%s", fe.Msg)
+		} else {
+			v.bad("", "%v", e)
+		}
 	}
 }

@@ -67,7 +67,7 @@ func TestValidateGuests(t *testing.T) {
 		{"address without prefix", guest("network:", "  - ipv4: {address: 192.0.2.20}"), []want{{"guests[0].network[0].ipv4.address", 12, ""}}},
 		{"ipv6 address", guest("network:", "  - ipv4: {address: '2001:db8::5/64'}"), []want{{"guests[0].network[0].ipv4.address", 12, "not an IPv4 address"}}},
 		{"network address", guest("network:", "  - ipv4: {address: 192.0.2.0/24}"), []want{{"guests[0].network[0].ipv4.address", 12, "network address"}}},
-		{"gateway outside", guest("network:", "  - ipv4: {address: 192.0.2.20/24, gateway: 198.51.100.1}"), []want{{"guests[0].network[0].ipv4.gateway", 12, "outside 192.0.2.0/24"}}},
+		{"gateway outside", guest("network:", "  - ipv4: {address: 192.0.2.20/24, gateway: 198.51.100.1}"), []want{{"guests[0].network[0].ipv4.gateway", 12, "outside the subnet 192.0.2.0/24"}}},
 		{"gateway alone", guest("network:", "  - ipv4: {gateway: 192.0.2.1}"), []want{{"guests[0].network[0].ipv4.gateway", 12, "without ipv4.address"}}},
 		{"network and no network", guest("no_network: true", "network: [{}]"), []want{{"guests[0].no_network", 11, "network lists interfaces"}}},
 		{"ssh key damaged", guest("ssh_keys: [ssh-ed25519 AAAA]"), []want{{"guests[0].ssh_keys[0]", 11, ""}}},

@@ -132,8 +132,8 @@ func (c Config) validate(complete bool, nics []NIC) error {
 	v.ports(portsField, ports, nics, complete && c.PinNames, names)
 
 	if c.VLAN != 0 {
-		if c.VLAN < 1 || c.VLAN > 4094 {
-			v.add("network.vlan", "%d is not a VLAN id (want 1..4094, or 0 for none)", c.VLAN)
+		if err := CheckVLAN(c.VLAN); err != nil {
+			v.add("network.vlan", "%v", err)
 		} else if n := c.vlanName(); len(n) > 15 {
 			v.add("network.vlan", "the VLAN interface name %q is longer than 15 characters: shorten network.bridge", n)
 		} else {
@@ -354,39 +354,60 @@ func (v *validator) ipv4(c IPv4) {
 		v.add("network.ipv4.mode", "%q is not an IPv4 mode (want dhcp, static or off)", c.Mode)
 		return
 	}
-	p := c.Address
+	v.staticIPv4("network.ipv4", "the host's own address", c.Address, c.Gateway)
+}
+
+// CheckStaticIPv4 checks a static IPv4 address with its prefix and an optional gateway by
+// the rules of the host's own (network.ipv4): its problems are FieldErrors at
+// prefix+".address" and prefix+".gateway"; whose names the address in messages ("the
+// guest's own address"). Nil when both are fine.
+func CheckStaticIPv4(prefix, whose string, p netip.Prefix, g netip.Addr) error {
+	v := &validator{}
+	v.staticIPv4(prefix, whose, p, g)
+	return errors.Join(v.errs...)
+}
+
+func (v *validator) staticIPv4(prefix, whose string, p netip.Prefix, g netip.Addr) {
+	af, gf := prefix+".address", prefix+".gateway"
 	switch {
 	case !p.IsValid():
-		v.add("network.ipv4.address", "required with mode static (e.g. 192.0.2.10/24)")
+		v.add(af, "required with mode static (e.g. 192.0.2.10/24)")
 		return
 	case !p.Addr().Is4():
-		v.add("network.ipv4.address", "%s is not an IPv4 address", p)
+		v.add(af, "%s is not an IPv4 address", p)
 		return
 	case p.Bits() < 8:
-		v.add("network.ipv4.address", "/%d is too short a prefix for a host's subnet", p.Bits())
+		v.add(af, "/%d is too short a prefix for a host's subnet", p.Bits())
 		return
 	case p.Addr().IsUnspecified() || p.Addr().IsLoopback() || p.Addr().IsMulticast() || p.Addr() == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		v.add("network.ipv4.address", "%s is not a host address", p.Addr())
+		v.add(af, "%s is not a host address", p.Addr())
 		return
 	case p.Bits() <= 30 && p.Addr() == p.Masked().Addr():
-		v.add("network.ipv4.address", "%s is the network address of %s, not a host's", p.Addr(), p.Masked())
+		v.add(af, "%s is the network address of %s, not a host's", p.Addr(), p.Masked())
 		return
 	case p.Bits() <= 30 && p.Addr() == broadcast4(p):
-		v.add("network.ipv4.address", "%s is the broadcast address of %s, not a host's", p.Addr(), p.Masked())
+		v.add(af, "%s is the broadcast address of %s, not a host's", p.Addr(), p.Masked())
 		return
 	}
-	g := c.Gateway
 	switch {
 	case !g.IsValid():
 	case !g.Is4():
-		v.add("network.ipv4.gateway", "%s is not an IPv4 address", g)
+		v.add(gf, "%s is not an IPv4 address", g)
 	case g == p.Addr():
-		v.add("network.ipv4.gateway", "%s is the host's own address (network.ipv4.address)", g)
+		v.add(gf, "%s is %s (%s)", g, whose, af)
 	case !p.Contains(g):
-		v.add("network.ipv4.gateway", "%s is outside the subnet %s of network.ipv4.address", g, p.Masked())
+		v.add(gf, "%s is outside the subnet %s of %s", g, p.Masked(), af)
 	case p.Bits() <= 30 && (g == p.Masked().Addr() || g == broadcast4(p)):
-		v.add("network.ipv4.gateway", "%s is the network or broadcast address of %s", g, p.Masked())
+		v.add(gf, "%s is the network or broadcast address of %s", g, p.Masked())
 	}
+}
+
+// CheckVLAN checks a VLAN id: 1 to 4094 (802.1Q reserves 0 and 4095).
+func CheckVLAN(id int) error {
+	if id < 1 || id > 4094 {
+		return fmt.Errorf("%d is not a VLAN id (want 1..4094, or 0 for none)", id)
+	}
+	return nil
 }
 
 func (v *validator) ipv6(c IPv6) {

@@ -90,7 +90,7 @@ func TestGuestsFlowAdd(t *testing.T) {
 	}
 	script = append(script, wait("after reboot"), press("down", "x", "enter"),
 		// Refused: the gateway is outside the subnet. The form opens again, values kept.
-		wait("network[0].ipv4.gateway: 198.51.100.1 is outside 192.0.2.0/24"))
+		wait("198.51.100.1 is outside the subnet 192.0.2.0/24"))
 	for _, p := range page {
 		script = append(script, wait(p.wait))
 		if p.wait == "empty: none" {
