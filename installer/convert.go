@@ -16,21 +16,23 @@ import (
 // file and the TUI take the listed words only), and it is passed on as written, which disko
 // refuses.
 func (a Answers) diskoLayout(disks []hwdetect.Disk, r *hwdetect.Report) (disko.Layout, error) {
-	preset, err := diskoPreset(a.Storage.Preset)
+	preset, perr := diskoPreset(a.Storage.Preset)
+	fw, ferr := diskoFirmware(a.firmware(r))
+	loader, lerr := diskoLoader(a.loader(r))
+	guest, gerr := diskoGuestKind(a.GuestKind())
+	imp, ierr := diskoImpermanence(a.Impermanence.Preset)
+	err := errors.Join(perr, ferr, lerr, gerr, ierr)
 	l := disko.Layout{
-		Firmware:     disko.Firmware(a.firmware(r)),
-		Loader:       disko.Loader(a.loader(r)),
+		Firmware:     fw,
+		Loader:       loader,
 		Preset:       preset,
 		Mirror:       a.Storage.Mirror,
 		Encryption:   disko.Encryption{Enabled: a.Storage.Encryption.Enabled, PassphraseFile: a.Storage.Encryption.PassphraseFile},
 		SwapBytes:    uint64(a.Storage.Swap),
 		ESPBytes:     uint64(a.Storage.ESPSize),
 		RootBytes:    uint64(a.Storage.RootSize),
-		Guest:        disko.Guest{Kind: disko.GuestKind(a.GuestKind()), Path: a.Storage.Guests.Path, SizeBytes: uint64(a.Storage.Guests.Size)},
-		Impermanence: string(a.Impermanence.Preset),
-	}
-	if l.Impermanence == "" {
-		l.Impermanence = disko.ImpermanenceNone
+		Guest:        disko.Guest{Kind: guest, Path: a.Storage.Guests.Path, SizeBytes: uint64(a.Storage.Guests.Size)},
+		Impermanence: imp,
 	}
 	if a.Storage.TmpfsSize != 0 {
 		l.TmpfsSize = fmt.Sprintf("%dM", uint64(a.Storage.TmpfsSize)/uint64(MiB))
@@ -64,6 +66,58 @@ func diskoPreset(p Preset) (disko.Preset, error) {
 		return disko.PresetTmpfsRoot, nil
 	}
 	return disko.Preset(p), &wordError{"storage.preset", string(p)}
+}
+
+// diskoFirmware converts a resolved boot.firmware (never auto).
+func diskoFirmware(f Firmware) (disko.Firmware, error) {
+	switch f {
+	case FirmwareUEFI:
+		return disko.FirmwareUEFI, nil
+	case FirmwareBIOS:
+		return disko.FirmwareBIOS, nil
+	}
+	return disko.Firmware(f), &wordError{"boot.firmware", string(f)}
+}
+
+// diskoLoader converts a resolved boot.loader (never auto).
+func diskoLoader(l Loader) (disko.Loader, error) {
+	switch l {
+	case LoaderSystemdBoot:
+		return disko.LoaderSystemdBoot, nil
+	case LoaderLimine:
+		return disko.LoaderLimine, nil
+	}
+	return disko.Loader(l), &wordError{"boot.loader", string(l)}
+}
+
+// diskoGuestKind converts a resolved storage.guests.kind (GuestKind).
+func diskoGuestKind(k GuestKind) (disko.GuestKind, error) {
+	switch k {
+	case GuestNone:
+		return disko.GuestNone, nil
+	case GuestThinPool:
+		return disko.GuestThinPool, nil
+	case GuestZvol:
+		return disko.GuestZvol, nil
+	case GuestDirectory:
+		return disko.GuestDirectory, nil
+	}
+	return disko.GuestKind(k), &wordError{"storage.guests.kind", string(k)}
+}
+
+// diskoImpermanence converts impermanence.preset; empty is none, the answers' default.
+func diskoImpermanence(p ImpermanencePreset) (string, error) {
+	switch p {
+	case ImpermanenceNone, "":
+		return disko.ImpermanenceNone, nil
+	case ImpermanenceTmpfs:
+		return disko.ImpermanenceTmpfs, nil
+	case ImpermanenceBtrfs:
+		return disko.ImpermanenceBtrfs, nil
+	case ImpermanenceZFS:
+		return disko.ImpermanenceZFS, nil
+	}
+	return string(p), &wordError{"impermanence.preset", string(p)}
 }
 
 // wordError is an answers word without a counterpart in a leaf package.

@@ -89,12 +89,35 @@ func TestEnumsConvert(t *testing.T) {
 			t.Errorf("netLACPRate(%q) = %q, %v", r, got, err)
 		}
 	}
+	for _, f := range firmwares[1:] { // auto is resolved before it converts
+		if got, err := diskoFirmware(f); err != nil || string(got) != string(f) {
+			t.Errorf("diskoFirmware(%q) = %q, %v", f, got, err)
+		}
+	}
+	for _, l := range loaders[1:] {
+		if got, err := diskoLoader(l); err != nil || string(got) != string(l) {
+			t.Errorf("diskoLoader(%q) = %q, %v", l, got, err)
+		}
+	}
+	for _, k := range guestKinds {
+		if got, err := diskoGuestKind(k); err != nil || string(got) != string(k) {
+			t.Errorf("diskoGuestKind(%q) = %q, %v", k, got, err)
+		}
+	}
+	for _, p := range impermanencePresets {
+		if got, err := diskoImpermanence(p); err != nil || got != string(p) {
+			t.Errorf("diskoImpermanence(%q) = %q, %v", p, got, err)
+		}
+	}
+	if _, err := diskoFirmware(FirmwareAuto); err == nil {
+		t.Error("diskoFirmware(auto) converted: auto must be resolved first")
+	}
 	if len(bondModes) != len(netsetup.BondModes) || len(lacpRates) != len(netsetup.LACPRates) || len(presets) != len(disko.Presets) {
 		t.Errorf("the answers offer %d bond modes, %d LACP rates and %d presets; netsetup and disko have %d, %d and %d",
 			len(bondModes), len(lacpRates), len(presets), len(netsetup.BondModes), len(netsetup.LACPRates), len(disko.Presets))
 	}
-	a := Answers{Storage: Storage{Preset: "xfs"}, Network: Network{Bond: &Bond{Mode: "lacp", LACPRate: "medium", Members: []string{"eno1", "eno2"}}}}
-	want := map[string]bool{"storage.preset": true, "network.bond.mode": true, "network.bond.lacp_rate": true}
+	a := Answers{Storage: Storage{Preset: "xfs", Guests: GuestStorage{Kind: "ceph"}}, Impermanence: Impermanence{Preset: "overlay"}, Network: Network{Bond: &Bond{Mode: "lacp", LACPRate: "medium", Members: []string{"eno1", "eno2"}}}}
+	want := map[string]bool{"storage.preset": true, "storage.guests.kind": true, "impermanence.preset": true, "network.bond.mode": true, "network.bond.lacp_rate": true}
 	for _, p := range Problems(a.Validate(nil)) {
 		if want[p.Field] && strings.Contains(p.Error(), "has no counterpart") {
 			delete(want, p.Field)
