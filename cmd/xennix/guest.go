@@ -144,6 +144,40 @@ fails.`,
 	cmd.PersistentFlags().StringVar(&f.setup.root, "root", "/", "root of the host (for testing)")
 	cmd.PersistentFlags().StringVar(&f.setup.hardware, "hardware", "", "hardware report (xennix probe --json) instead of probing (for testing)")
 
+	cmd.AddCommand(guestListCmd(&f), guestShowCmd(&f), guestAddCmd(&f), guestSetCmd(&f), guestRmCmd(&f), guestAdoptCmd(&f))
+	for _, a := range []struct {
+		action guests.Action
+		short  string
+	}{
+		{guests.ActionStart, "Start a guest (its unit)"},
+		{guests.ActionStop, "Stop a guest (its unit: a graceful shutdown, then destroy)"},
+		{guests.ActionRestart, "Restart a guest on its current configuration (its unit)"},
+		{guests.ActionReboot, "Reboot a guest from inside (xl reboot: it keeps the configuration it booted)"},
+		{guests.ActionShutdown, "Shut a guest down from inside and wait (xl shutdown -w)"},
+	} {
+		cmd.AddCommand(&cobra.Command{
+			Use:   string(a.action) + " NAME",
+			Short: a.short,
+			Args:  exactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				m, _, err := guestState(f.setup.root)
+				if err != nil {
+					return err
+				}
+				if err := guests.Do(cmd.Context(), guestRunner(cmd, f.setup.root, false), m, a.action, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", args[0], a.action.Done())
+				return nil
+			},
+		})
+	}
+	cmd.AddCommand(guestApplyCmd(&f), guestConsoleCmd(&f), guestSSHCmd(&f), guestDiffCmd(&f))
+	return cmd
+}
+
+// guestListCmd is `xennix guest list`.
+func guestListCmd(f *guestFlags) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the guests: who manages them, their state, and whether they run their current configuration",
@@ -171,7 +205,11 @@ fails.`,
 		},
 	}
 	list.Flags().BoolVar(&f.json, "json", false, "print JSON")
+	return list
+}
 
+// guestShowCmd is `xennix guest show`.
+func guestShowCmd(f *guestFlags) *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show a guest: its manifest entry, its xl.cfg and where it is defined",
@@ -202,7 +240,11 @@ fails.`,
 			return nil
 		},
 	}
+	return show
+}
 
+// guestAddCmd is `xennix guest add`.
+func guestAddCmd(f *guestFlags) *cobra.Command {
 	add := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Add a guest the tool manages, and rebuild",
@@ -250,7 +292,11 @@ fails.`,
 	add.Flags().StringArrayVar(&f.add.pci, "pci", nil, "PCI device to pass through, e.g. 0000:03:00.0 (repeatable)")
 	add.Flags().StringArrayVar(&f.add.sshKeys, "ssh-key", nil, "SSH public key for root (NixOS guests; repeatable)")
 	add.Flags().BoolVar(&f.add.noAutostart, "no-autostart", false, "do not start with the host")
+	return add
+}
 
+// guestSetCmd is `xennix guest set`.
+func guestSetCmd(f *guestFlags) *cobra.Command {
 	set := &cobra.Command{
 		Use:   "set NAME KEY=VALUE...",
 		Short: "Change a guest the tool manages, and rebuild",
@@ -276,7 +322,11 @@ fails.`,
 		},
 	}
 	set.Flags().BoolVar(&f.dryRun, "dry-run", false, "show the diff, change nothing")
+	return set
+}
 
+// guestRmCmd is `xennix guest rm`.
+func guestRmCmd(f *guestFlags) *cobra.Command {
 	rm := &cobra.Command{
 		Use:   "rm NAME",
 		Short: "Remove a guest the tool manages (the switch stops it; its volumes are kept unless --purge-disks)",
@@ -316,7 +366,11 @@ fails.`,
 	}
 	rm.Flags().BoolVar(&f.purgeDisks, "purge-disks", false, "also delete the guest's volumes (never its existing disks)")
 	rm.Flags().BoolVar(&f.dryRun, "dry-run", false, "show the diff, change nothing")
+	return rm
+}
 
+// guestAdoptCmd is `xennix guest adopt`.
+func guestAdoptCmd(f *guestFlags) *cobra.Command {
 	adopt := &cobra.Command{
 		Use:   "adopt DOMAIN",
 		Short: "Take a running domain no configuration declares (xl create, /etc/xen/auto) into the tool's guests",
@@ -336,39 +390,15 @@ onto its managed configuration:
 Only HVM domains that boot from their own disks can be adopted.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return adoptGuest(cmd, f, args[0])
+			return adoptGuest(cmd, *f, args[0])
 		},
 	}
 	adopt.Flags().BoolVar(&f.dryRun, "dry-run", false, "show the diff, change nothing")
+	return adopt
+}
 
-	cmd.AddCommand(list, show, add, set, rm, adopt)
-	for _, a := range []struct {
-		action guests.Action
-		short  string
-	}{
-		{guests.ActionStart, "Start a guest (its unit)"},
-		{guests.ActionStop, "Stop a guest (its unit: a graceful shutdown, then destroy)"},
-		{guests.ActionRestart, "Restart a guest on its current configuration (its unit)"},
-		{guests.ActionReboot, "Reboot a guest from inside (xl reboot: it keeps the configuration it booted)"},
-		{guests.ActionShutdown, "Shut a guest down from inside and wait (xl shutdown -w)"},
-	} {
-		cmd.AddCommand(&cobra.Command{
-			Use:   string(a.action) + " NAME",
-			Short: a.short,
-			Args:  exactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				m, _, err := guestState(f.setup.root)
-				if err != nil {
-					return err
-				}
-				if err := guests.Do(cmd.Context(), guestRunner(cmd, f.setup.root, false), m, a.action, args[0]); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", args[0], a.action.Done())
-				return nil
-			},
-		})
-	}
+// guestApplyCmd is `xennix guest apply`.
+func guestApplyCmd(f *guestFlags) *cobra.Command {
 	apply := &cobra.Command{
 		Use:   "apply [NAME...]",
 		Short: "Restart the guests that run an outdated configuration (stale)",
@@ -387,6 +417,11 @@ Only HVM domains that boot from their own disks can be adopted.`,
 			return err
 		},
 	}
+	return apply
+}
+
+// guestConsoleCmd is `xennix guest console`.
+func guestConsoleCmd(f *guestFlags) *cobra.Command {
 	console := &cobra.Command{
 		Use:   "console NAME",
 		Short: "Attach to a guest's console (xl console; Ctrl-] detaches)",
@@ -400,6 +435,11 @@ Only HVM domains that boot from their own disks can be adopted.`,
 		},
 	}
 	console.Flags().BoolVar(&f.serial, "serial", false, "the emulated serial port (HVM) instead of the PV console")
+	return console
+}
+
+// guestSSHCmd is `xennix guest ssh`.
+func guestSSHCmd(f *guestFlags) *cobra.Command {
 	ssh := &cobra.Command{
 		Use:   "ssh NAME [-- ARGS...]",
 		Short: "Log in to a guest as root by SSH (its static address, else the one its MAC has on the bridge)",
@@ -417,6 +457,11 @@ Only HVM domains that boot from their own disks can be adopted.`,
 			return guests.SSH(cmd.Context(), guestRunner(cmd, f.setup.root, true), m, args[0], args[1:])
 		},
 	}
+	return ssh
+}
+
+// guestDiffCmd is `xennix guest diff`.
+func guestDiffCmd(f *guestFlags) *cobra.Command {
 	diff := &cobra.Command{
 		Use:   "diff",
 		Short: "Build the configuration and say which guests the next switch restarts, stops or starts",
@@ -425,8 +470,7 @@ Only HVM domains that boot from their own disks can be adopted.`,
 			return guestDiff(cmd, f.setup)
 		},
 	}
-	cmd.AddCommand(apply, console, ssh, diff)
-	return cmd
+	return diff
 }
 
 // adoptGuest is `xennix guest adopt`: the running domain name as a new guest of the
