@@ -320,18 +320,22 @@ func (v *validator) leaves() {
 	}
 }
 
+// splitErrors are the errors errors.Join made err of (err alone otherwise; none for nil).
+func splitErrors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
 // leafProblems adds a leaf package's problems (or a conversion's) to these answers', each at
 // the answers' field its leaf field maps to. A section still to ask (interactive) may be
 // incomplete: what is missing there or does not fit yet is asked, not refused.
 func (v *validator) leafProblems(err error) {
-	if err == nil {
-		return
-	}
-	errs := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	}
-	for _, e := range errs {
+	for _, e := range splitErrors(err) {
 		var de *disko.FieldError
 		var ne *netsetup.FieldError
 		var we *wordError

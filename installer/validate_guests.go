@@ -362,14 +362,7 @@ func (v *validator) guestsFit() {
 
 // fieldErrors adds a leaf's problems that are already at answers fields.
 func (v *validator) fieldErrors(err error) {
-	if err == nil {
-		return
-	}
-	errs := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	}
-	for _, e := range errs {
+	for _, e := range splitErrors(err) {
 		var fe *netsetup.FieldError
 		if errors.As(e, &fe) {
 			v.bad(fe.Field, "%s", fe.Msg)
