@@ -66,7 +66,7 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 			}
 			var report string // what Apply did, printed once the screen is gone
 			_, err = tui.RunSetup(cmd.Context(), tui.SetupOptions{
-				Report: rep, Answers: h.Answers, Input: in, Output: w, Accessible: f.accessible,
+				Report: rep, Answers: h.Answers, Input: in, Output: w, Accessible: f.accessible, Declared: declaredGuests(h),
 				Diff: func(next installer.Answers) (string, error) {
 					changes, err := h.Changes(next, true)
 					if err != nil || len(changes) == 0 {

@@ -42,9 +42,19 @@ const (
 	menuReview4 = "10" // with a fourth guest
 )
 
+// The setup menu: the sections (network, Xen, impermanence, host and users), guests,
+// review, quit.
+const (
+	menuSetupXen    = "2"
+	menuSetupGuests = "5"
+	menuSetupReview = "6"
+	menuSetupQuit   = "7"
+)
+
 // addDB are the answers to the add form for db: name, kind, memory, vCPUs, autostart, new
-// volume, whole disk, ISO, IPv4 address, gateway, MAC, PCI (0 confirms none).
-var addDB = []string{"db", "", "2GiB", "2", "", "10GiB", "", "", "192.0.2.30/24", "192.0.2.1", "", "0"}
+// volume, whole disk, ISO, IPv4 address, gateway, MAC, extra xl.cfg keys, PCI (0 confirms
+// none).
+var addDB = []string{"db", "", "2GiB", "2", "", "10GiB", "", "", "192.0.2.30/24", "192.0.2.1", "", "", "0"}
 
 func readEtc(t *testing.T, root, rel string) string {
 	t.Helper()
@@ -102,7 +112,7 @@ func TestSetupAccessibleGuestsRefuses(t *testing.T) {
 	root := guestHost(t)
 	first := slices2(addDB, map[int][]string{2: {"16MiB"}, 3: {"many", "2"}})
 	// Again: every answer kept (Enter) but the memory.
-	again := []string{"", "", "2GiB", "", "", "", "", "", "", "", "", "0"}
+	again := []string{"", "", "2GiB", "", "", "", "", "", "", "", "", "", "0"}
 	lines := append(append(append([]string{menuAdd}, first...), again...), menuReview4, "y")
 	out, code, _ := accessibleSetup(t, root, lines, "guests")
 	if code != 0 {
@@ -130,8 +140,8 @@ func TestSetupAccessibleGuestsRefuses(t *testing.T) {
 func TestSetupAccessibleGuestsEdit(t *testing.T) {
 	root := guestHost(t)
 	// Edit web: kind, memory, vCPUs, autostart, volume, whole disk, ISO, IPv4, gateway,
-	// MAC, PCI.
-	lines := []string{"2", "", "4GiB", "", "", "", "", "", "-", "-", "", "0", menuReview, "y"}
+	// MAC, extra xl.cfg keys, PCI.
+	lines := []string{"2", "", "4GiB", "", "", "", "", "", "-", "-", "", "", "0", menuReview, "y"}
 	out, code, _ := accessibleSetup(t, root, lines, "guests")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
@@ -209,7 +219,7 @@ func TestSetupAccessibleSections(t *testing.T) {
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	// Xen: dom0 memory 6GiB, vCPUs and serial console kept, passthrough confirmed as it is;
 	// then review and apply.
-	out, code, _ := accessibleSetup(t, root, []string{"2", "6GiB", "", "", "0", "5", "y"})
+	out, code, _ := accessibleSetup(t, root, []string{"2", "6GiB", "", "", "0", menuSetupReview, "y"})
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}

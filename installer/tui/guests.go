@@ -26,9 +26,6 @@ import (
 // changes (the diff, and which guests start, restart, stop or wait for a reboot).
 type GuestsOptions struct {
 	SetupOptions
-	// Declared are the guests the user declares in Nix (from the manifest, not the tool's):
-	// listed, read-only.
-	Declared []DeclaredGuest
 }
 
 // DeclaredGuest is a guest declared outside xennix/guests.nix, as the list shows it.
@@ -356,8 +353,10 @@ type guestDraft struct {
 	name, kind, memory, vcpus string
 	volume, disk, iso         string
 	ipv4, gateway, mac        string
-	pci                       []string
-	autostart                 bool
+	// extra are the free xl.cfg keys, key=value, ... (extraConfigText).
+	extra     string
+	pci       []string
+	autostart bool
 }
 
 const noDisk = ""
@@ -393,6 +392,7 @@ func newGuestDraft(g installer.Guest, index int) *guestDraft {
 	for _, p := range g.PCI {
 		d.pci = append(d.pci, p.String())
 	}
+	d.extra = extraConfigText(g.ExtraConfig)
 	return d
 }
 
@@ -472,6 +472,7 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 		d.input(st, "IPv4 address", "static, with prefix, e.g. 192.0.2.20/24; empty: DHCP", &d.ipv4, func(s string) error { _, err := netip.ParsePrefix(s); return err }),
 		d.input(st, "IPv4 gateway", "empty: none", &d.gateway, func(s string) error { _, err := netip.ParseAddr(s); return err }),
 		d.input(st, "MAC address", "empty: a stable one derived in 00:16:3e", &d.mac, func(s string) error { _, err := guests.ParseMAC(s); return err }),
+		d.input(st, "Extra xl.cfg keys", `xl.cfg(5) keys XenNix does not set, key=value separated by commas, e.g. viridian=["defaults"], nestedhvm=true; empty: none`, &d.extra, func(s string) error { _, err := parseExtraConfig(s); return err }),
 	)
 	var groups []*huh.Group
 	for _, f := range fields {
@@ -661,6 +662,9 @@ func (d *guestDraft) guest() (installer.Guest, error) {
 			g.Network = slices.Clone(g.Network)
 			g.Network[0] = nic
 		}
+	}
+	if g.ExtraConfig, err = parseExtraConfig(plainValue(d.extra)); err != nil {
+		return g, fmt.Errorf("extra xl.cfg keys: %w", err)
 	}
 	g.PCI = nil
 	for _, p := range d.pci {
