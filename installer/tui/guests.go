@@ -282,7 +282,9 @@ func (l *guestsList) View() string {
 		if l.problem != "" {
 			v += s.Error.Render(wrapText(l.problem, l.w)) + "\n"
 		}
-		return v + l.form.View()
+		// huh pads a page to the form's height and puts a field's refusal under the padding,
+		// below the bottom of the screen: without the padding it is under the field.
+		return v + squeezeBlank(l.form.View())
 	}
 	var b strings.Builder
 	b.WriteString(s.Title.Render("Guests of "+l.st.a.Host.Hostname) + "\n\n")
@@ -675,4 +677,20 @@ func (d *guestDraft) guest() (installer.Guest, error) {
 		g.PCI = append(g.PCI, a)
 	}
 	return g, nil
+}
+
+// squeezeBlank collapses each run of blank lines into one.
+func squeezeBlank(s string) string {
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	blank := false
+	for _, line := range lines {
+		b := strings.TrimSpace(ansi.Strip(line)) == ""
+		if b && blank {
+			continue
+		}
+		blank = b
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
 }
