@@ -90,7 +90,10 @@ func TestGuestFormExtraConfigAccessible(t *testing.T) {
 	_, i, _ := start.GuestByName("web")
 	var applied []installer.Answers
 	o := GuestsOptions{SetupOptions: SetupOptions{Report: r, Answers: start, Accessible: true, Diff: func(installer.Answers) (string, error) { return "a change\n", nil },
-		Apply: func(_ context.Context, a installer.Answers) (string, error) { applied = append(applied, a); return "", nil }}}
+		Apply: func(_ context.Context, a installer.Answers) (string, error) {
+			applied = append(applied, a)
+			return "", nil
+		}}}
 	// Edit web: kind, memory, vCPUs, autostart, volume, whole disk, ISO, IPv4, gateway,
 	// MAC, then the extra keys (refused, then given), PCI; review, apply.
 	lines := slices.Concat([]string{"2"}, slices.Repeat([]string{""}, 10), []string{"name=x", `viridian=["defaults"], nestedhvm=true`, "0", "8", "y"})

@@ -254,12 +254,12 @@ func (l *guestsList) commit() error {
 	var msgs []string
 	for _, p := range installer.Problems(next.Validate(&l.st.r)) {
 		if p.Field == prefix || strings.HasPrefix(p.Field, prefix+".") {
-			msgs = append(msgs, strings.TrimPrefix(strings.TrimPrefix(p.Field, prefix), ".")+": "+p.Err.Error())
+			msgs = append(msgs, fieldLabel(strings.TrimPrefix(strings.TrimPrefix(p.Field, prefix), "."), guestLabels)+": "+p.Err.Error())
 		}
 	}
 	for _, d := range l.declared {
 		if d.Name == g.Name {
-			msgs = append(msgs, "name: "+g.Name+" is declared in configuration.nix: choose another name")
+			msgs = append(msgs, "Name: "+g.Name+" is declared in configuration.nix: choose another name")
 		}
 	}
 	if len(msgs) > 0 {
@@ -441,23 +441,23 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 				s = d.name
 			}
 			if !guests.ValidName(s) {
-				return fmt.Errorf("%q is not a guest name (a-z, 0-9 and inner -)", s)
+				return fmt.Errorf("Name: %s is not a guest name (one lower-case DNS label: a-z, 0-9 and inner -, at most 63)", clip(s))
 			}
 			if _, _, ok := st.a.GuestByName(s); ok {
-				return fmt.Errorf("%s exists already", s)
+				return fmt.Errorf("Name: %s exists already", s)
 			}
 			return nil
 		}))
 	}
 	fields = append(fields,
 		huh.NewSelect[string]().Title("Kind").Options(kinds...).Value(&d.kind),
-		d.input(st, "Memory", "e.g. 2GiB; empty: 1GiB", &d.memory, func(s string) error { _, err := installer.ParseSize(s); return err }),
-		d.input(st, "vCPUs", "empty: 1", &d.vcpus, func(s string) error {
+		d.input(st, "Memory", "e.g. 2GiB; empty: 1GiB", &d.memory, d.answersCheck(st, "memory", &d.memory, func(s string) error { _, err := installer.ParseSize(s); return err })),
+		d.input(st, "vCPUs", "empty: 1", &d.vcpus, d.answersCheck(st, "vcpus", &d.vcpus, func(s string) error {
 			if n, err := strconv.Atoi(s); err != nil || n < 1 {
 				return fmt.Errorf("want a whole number of at least 1")
 			}
 			return nil
-		}),
+		})),
 		huh.NewConfirm().Title("Start with the host").Value(&d.autostart),
 	)
 	diskOpts := []huh.Option[string]{huh.NewOption("none", noDisk)}
@@ -468,12 +468,12 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 		diskOpts = append(diskOpts, huh.NewOption(d.disk, d.disk))
 	}
 	fields = append(fields,
-		d.input(st, "New volume", fmt.Sprintf("size of a new disk in the guest storage (%s), e.g. 20GiB; empty: none", st.a.GuestKind()), &d.volume, func(s string) error { _, err := installer.ParseSize(s); return err }),
+		d.input(st, "New volume", fmt.Sprintf("size of a new disk in the guest storage (%s), e.g. 20GiB; empty: none", st.a.GuestKind()), &d.volume, d.answersCheck(st, "disks", &d.volume, func(s string) error { _, err := installer.ParseSize(s); return err })),
 		huh.NewSelect[string]().Title("Whole disk").Description("a disk the host does not use").Options(diskOpts...).Value(&d.disk),
-		d.input(st, "Installer ISO", "kind ISO: its path on the host, e.g. /var/lib/xen/iso/debian.iso", &d.iso, nil),
-		d.input(st, "IPv4 address", "static, with prefix, e.g. 192.0.2.20/24; empty: DHCP", &d.ipv4, func(s string) error { _, err := netip.ParsePrefix(s); return err }),
-		d.input(st, "IPv4 gateway", "empty: none", &d.gateway, func(s string) error { _, err := netip.ParseAddr(s); return err }),
-		d.input(st, "MAC address", "empty: a stable one derived in 00:16:3e", &d.mac, func(s string) error { _, err := guests.ParseMAC(s); return err }),
+		d.input(st, "Installer ISO", "kind ISO: its path on the host, e.g. /var/lib/xen/iso/debian.iso", &d.iso, d.answersCheck(st, "iso", &d.iso, nil)),
+		d.input(st, "IPv4 address", "static, with prefix, e.g. 192.0.2.20/24; empty: DHCP", &d.ipv4, d.answersCheck(st, "network[0].ipv4.address", &d.ipv4, func(s string) error { _, err := netip.ParsePrefix(s); return err })),
+		d.input(st, "IPv4 gateway", "empty: none", &d.gateway, d.answersCheck(st, "network[0].ipv4.gateway", &d.gateway, func(s string) error { _, err := netip.ParseAddr(s); return err })),
+		d.input(st, "MAC address", "empty: a stable one derived in 00:16:3e", &d.mac, d.answersCheck(st, "network[0].mac", &d.mac, func(s string) error { _, err := guests.ParseMAC(s); return err })),
 		d.input(st, "Extra xl.cfg keys", `xl.cfg(5) keys XenNix does not set, key=value separated by commas, e.g. viridian=["defaults"], nestedhvm=true; empty: none`, &d.extra, func(s string) error { _, err := parseExtraConfig(s); return err }),
 	)
 	var groups []*huh.Group
@@ -520,6 +520,9 @@ func firstNonEmpty(ss ...string) string {
 // there the title carries both, and "-" clears the field.
 func (d *guestDraft) input(st *state, title, desc string, v *string, check func(string) error) *huh.Input {
 	in := huh.NewInput().Title(title).Description(desc).Value(v)
+	if check != nil {
+		check = named(title, check)
+	}
 	if !st.opts.Accessible {
 		if check != nil {
 			in.Validate(optional(check))
@@ -533,6 +536,61 @@ func (d *guestDraft) input(st *state, title, desc string, v *string, check func(
 		}
 		return optional(check)(s)
 	})
+}
+
+// named puts the field's title before its refusals: a refusal names its field wherever it
+// is shown (under the field, after a plain prompt, in a log of the session).
+func named(title string, check func(string) error) func(string) error {
+	return func(s string) error {
+		if err := check(s); err != nil {
+			return fmt.Errorf("%s: %w", title, err)
+		}
+		return nil
+	}
+}
+
+// guestLabels name the answers' keys of a guest (guests[i].KEY) by the form's fields.
+var guestLabels = map[string]string{
+	"name": "Name", "kind": "Kind", "memory": "Memory", "vcpus": "vCPUs", "autostart": "Start with the host",
+	"disks": "Disks (New volume, Whole disk)", "iso": "Installer ISO", "network": "Network",
+	"network[0].ipv4.address": "IPv4 address", "network[0].ipv4": "IPv4 address", "network[0].ipv4.gateway": "IPv4 gateway",
+	"network[0].mac": "MAC address", "pci": "PCI devices", "extra_config": "Extra xl.cfg keys",
+}
+
+// answersCheck checks a field as typed (parse, its own syntax, first), then by the
+// answers' validation on this machine with the value in the draft: the problems of key
+// (guests[i].key or under it) are refused at the field, not when the form is done.
+func (d *guestDraft) answersCheck(st *state, key string, v *string, parse func(string) error) func(string) error {
+	return func(s string) error {
+		if parse != nil {
+			if err := parse(s); err != nil {
+				return err
+			}
+		}
+		old := *v
+		defer func() { *v = old }()
+		*v = s
+		g, err := d.guest()
+		if err != nil {
+			return nil // another field's problem: the form's end names it
+		}
+		next := st.a
+		next.Guests = slices.Clone(next.Guests)
+		i := d.index
+		if i < 0 {
+			next.Guests = append(next.Guests, g)
+			i = len(next.Guests) - 1
+		} else {
+			next.Guests[i] = g
+		}
+		field := fmt.Sprintf("guests[%d].%s", i, key)
+		for _, p := range installer.Problems(next.Validate(&st.r)) {
+			if inSection(p.Field, field) {
+				return p.Err
+			}
+		}
+		return nil
+	}
 }
 
 // clearMark, typed at a plain prompt, empties an optional field (an empty line keeps it).
