@@ -15,7 +15,7 @@ import (
 
 // TestGuestFormHostileScreen types hostile values into the full-screen guest form at 80x24
 // (a 300-character name, 1TiB of memory on a 64GiB host, 0 vCPUs, ../../etc as the ISO, a
-// broadcast MAC, extra_config name=x): each is refused on its own page, the refusal names the
+// broadcast MAC, web's address, extra_config name=x): each is refused on its own page, the refusal names the
 // field and is on the screen (not below it), no line is wider than 80 columns, and leaving
 // the form changes nothing.
 func TestGuestFormHostileScreen(t *testing.T) {
@@ -41,7 +41,7 @@ func TestGuestFormHostileScreen(t *testing.T) {
 		{"guest storage", "", "", ""},
 		{"host does not use", "", "", ""},
 		{"its path on the host", "../../etc", `Installer ISO: "../../etc" is not an absolute path`, ""},
-		{"with prefix", "", "", ""},
+		{"with prefix", "192.0.2.20/24", "IPv4 address: 192.0.2.20 is also web's address", ""},
 		{"IPv4 gateway", "", "", ""},
 		{"stable one derived", "ff:ff:ff:ff:ff:ff", "MAC address: \"ff:ff:ff:ff:ff:ff\" is a multicast address", ""},
 		{"XenNix does not set", "name=x", "Extra xl.cfg keys: name cannot be set here", ""},
