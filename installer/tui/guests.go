@@ -500,7 +500,7 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 		pciOpts = append(pciOpts, huh.NewOption(label, addr))
 	}
 	if len(pciOpts) > 0 && st.r.IOMMU.Active {
-		groups = append(groups, huh.NewGroup(huh.NewMultiSelect[string]().Title("PCI devices").
+		groups = append(groups, huh.NewGroup(huh.NewMultiSelect[string]().Title(picksTitle(st, "PCI devices", d.pci)).
 			Description("passed through; a device dom0 still uses is hidden from the next boot").Options(pciOpts...).Value(&d.pci).Height(8)))
 	}
 	return groups
@@ -599,14 +599,37 @@ const clearMark = "-"
 // plainTitle is a field's title at a plain prompt: the title, the description and the
 // value an empty line keeps.
 func plainTitle(title, desc, cur string, clearable bool) string {
-	t := title + " (" + desc
-	if cur != "" {
-		t += "; now " + cur + ", Enter keeps it"
-		if clearable {
-			t += ", " + clearMark + " empties it"
-		}
+	var parts []string
+	if desc = strings.TrimSuffix(strings.TrimSpace(desc), "."); desc != "" {
+		parts = append(parts, desc)
 	}
-	return t + ")"
+	if cur = plainShown(cur); cur != "" {
+		now := "now " + cur + ", Enter keeps it"
+		if clearable {
+			now += ", " + clearMark + " empties it"
+		}
+		parts = append(parts, now)
+	}
+	if len(parts) == 0 {
+		return title
+	}
+	return title + " (" + strings.Join(parts, "; ") + ")"
+}
+
+// plainShown is a value as a prompt's title shows it: on one line, a long line (an SSH
+// key) cut in its middle.
+func plainShown(v string) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(v), "\n") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		if r := []rune(l); len(r) > 60 {
+			l = string(r[:24]) + "..." + string(r[len(r)-24:])
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, ", ")
 }
 
 // plainValue is a field's text, with the plain prompts' clearMark read as empty.
