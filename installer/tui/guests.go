@@ -134,7 +134,7 @@ var (
 	guestAddKey    = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add"))
 	guestEditKey   = key.NewBinding(key.WithKeys("e", "enter"), key.WithHelp("e", "edit"))
 	guestRemoveKey = key.NewBinding(key.WithKeys("d", "delete"), key.WithHelp("d", "remove"))
-	guestReviewKey = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "review and apply"))
+	guestReviewKey = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "review"))
 )
 
 // guestsList lists the tool's guests (editable) and the declared ones (read-only), and
