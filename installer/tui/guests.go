@@ -434,20 +434,20 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 		if st.opts.Accessible {
 			name.Title(plainTitle("Name", "one lower-case DNS label, e.g. web", d.name, false))
 		}
-		fields = append(fields, name.Value(&d.name).Validate(func(s string) error {
+		fields = append(fields, name.Value(&d.name).Validate(named("Name", func(s string) error {
 			if s == "" && st.opts.Accessible {
 				// A plain prompt checks the line as typed; an empty one keeps the name
 				// given before (the form asked again after a refusal).
 				s = d.name
 			}
 			if !guests.ValidName(s) {
-				return fmt.Errorf("Name: %s is not a guest name (one lower-case DNS label: a-z, 0-9 and inner -, at most 63)", clip(s))
+				return fmt.Errorf("%s is not a guest name (one lower-case DNS label: a-z, 0-9 and inner -, at most 63)", clip(s))
 			}
 			if _, _, ok := st.a.GuestByName(s); ok {
-				return fmt.Errorf("Name: %s exists already", s)
+				return fmt.Errorf("%s exists already", s)
 			}
 			return nil
-		}))
+		})))
 	}
 	fields = append(fields,
 		huh.NewSelect[string]().Title("Kind").Options(kinds...).Value(&d.kind),
