@@ -233,3 +233,24 @@ func MoveAutoFile(root, file string) (string, error) {
 	}
 	return dst, nil
 }
+
+// autoNameRE is a cfg's name = "…" line (xl.cfg(5)).
+var autoNameRE = regexp.MustCompile(`(?m)^\s*name\s*=\s*["']([^"'\n]*)["']\s*(#.*)?$`)
+
+// AutoName is the name of the domain an /etc/xen/auto file creates. dryRun is what
+// `xl -N create FILE` printed (xendomains reads the name so: the domain config as JSON,
+// libxl_domain_config's c_info.name), or nil when it could not run; then the file's
+// name = "…" line is read. ok is false when neither gives a name. xl's own lines before
+// the JSON ("Parsing config from …", on stderr) are skipped.
+func AutoName(cfg, dryRun []byte) (name string, ok bool) {
+	if i := bytes.IndexByte(dryRun, '{'); i >= 0 {
+		var c xlConfig
+		if json.NewDecoder(bytes.NewReader(dryRun[i:])).Decode(&c) == nil && c.CInfo.Name != "" {
+			return c.CInfo.Name, true
+		}
+	}
+	if m := autoNameRE.FindSubmatch(cfg); m != nil && len(m[1]) > 0 {
+		return string(m[1]), true
+	}
+	return "", false
+}

@@ -3,6 +3,7 @@ package installer
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"path"
 	"regexp"
 	"slices"
@@ -30,6 +31,7 @@ const minGuestMemory = 64 * MiB
 func (v *validator) guests() {
 	names := map[string]int{}
 	macs := map[string]string{}
+	addrs := map[netip.Addr]string{}
 	pcis := map[guests.PCIAddress]string{}
 	for i, g := range v.a.Guests {
 		f := fmt.Sprintf("guests[%d]", i)
@@ -55,6 +57,17 @@ func (v *validator) guests() {
 				v.bad(nf, "%s is also %s", n.MAC, other)
 			}
 			macs[n.MAC.String()] = nf
+		}
+		// Two guests with one static address would fight over it on the bridge (ARP).
+		for j, n := range g.Network {
+			if a := n.IPv4.Address.Addr(); n.IPv4.Address.IsValid() {
+				af := fmt.Sprintf("%s.network[%d].ipv4.address", f, j)
+				if other, dup := addrs[a]; dup {
+					v.bad(af, "%s is also %s's address", a, other)
+				} else {
+					addrs[a] = g.Name
+				}
+			}
 		}
 		for j, p := range g.PCI {
 			pf := fmt.Sprintf("%s.pci[%d]", f, j)

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/xennix/xennix/guests"
 	"github.com/xennix/xennix/hwdetect"
 )
 
@@ -272,6 +273,9 @@ type HostChecks struct {
 	XLInfo func() ([]byte, error)
 	// UnitActive reports whether a systemd unit is active (systemctl is-active).
 	UnitActive func(unit string) (bool, error)
+	// XLDryRun runs `xl -N create FILE` (the domain config it would create, as JSON), for
+	// the names of the domains in /etc/xen/auto; nil reads their name = "…" lines.
+	XLDryRun func(file string) ([]byte, error)
 }
 
 // xenUnits must be active in a working dom0 (upstream Xen units; without Xen they are
@@ -282,8 +286,9 @@ var xenUnits = []string{"xenstored.service", "xenconsoled.service"}
 var ErrNotXen = errors.New("not a working Xen dom0")
 
 // VerifyHost checks the running system under root: Xen is the hypervisor and this is dom0
-// (/proc/xen/capabilities has control_d), `xl info` answers, the Xen units are active, and
-// the bridge is up with a port.
+// (/proc/xen/capabilities has control_d), `xl info` answers, the Xen units are active, the
+// bridge is up with a port, and no domain in /etc/xen/auto has the name of a guest of the
+// host's configuration.
 func VerifyHost(root, bridge string, hc HostChecks) Verification {
 	v := &Verification{Mode: "host", Root: root}
 	typ, _ := os.ReadFile(filepath.Join(root, "sys/hypervisor/type"))
@@ -344,5 +349,72 @@ func VerifyHost(root, bridge string, hc HostChecks) Verification {
 	default:
 		v.add("bridge", true, "%s up with %s", bridge, strings.Join(names, ", "))
 	}
+	verifyAutoNames(v, root, hc)
 	return v.finish()
+}
+
+// verifyAutoNames flags the domain configs in /etc/xen/auto whose domain has the name of a
+// guest the host's configuration starts (the manifest's, declared or tool-managed): at
+// boot xendomains and the guest's unit would both create it, and the second fails
+// (docs/design/guests.md §7.6). The names are read as xendomains reads them, with
+// `xl -N create`. A host with neither auto files nor guests has nothing to check.
+func verifyAutoNames(v *Verification, root string, hc HostChecks) {
+	const check = "/etc/xen/auto"
+	m, merr := guests.ReadManifest(root)
+	ents, err := os.ReadDir(filepath.Join(root, guests.AutoDir))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		ents = nil
+	case err != nil:
+		v.add(check, false, "%v", err)
+		return
+	}
+	var files []string
+	for _, e := range ents {
+		if st, err := os.Stat(filepath.Join(root, guests.AutoDir, e.Name())); err == nil && st.Mode().IsRegular() {
+			files = append(files, e.Name())
+		}
+	}
+	if len(files) == 0 {
+		return
+	}
+	if merr != nil {
+		v.add(check, false, "%d domain %s, but %v", len(files), plural(len(files), "config", "configs"), merr)
+		return
+	}
+	var clashes, unknown []string
+	for _, f := range files {
+		path := filepath.Join(root, guests.AutoDir, f)
+		cfg, err := os.ReadFile(path)
+		if err != nil {
+			v.add(check, false, "%v", err)
+			return
+		}
+		var out []byte
+		if hc.XLDryRun != nil {
+			out, _ = hc.XLDryRun(path)
+		}
+		name, ok := guests.AutoName(cfg, out)
+		if !ok {
+			unknown = append(unknown, f)
+			continue
+		}
+		if e, dup := m.Guests[name]; dup {
+			unit := e.Unit
+			if unit == "" {
+				unit = guests.UnitName(name)
+			}
+			clashes = append(clashes, fmt.Sprintf("%s creates %s, which %s starts too", f, name, unit))
+		}
+	}
+	note := ""
+	if len(unknown) > 0 {
+		note = fmt.Sprintf(" (no domain name found in %s)", strings.Join(unknown, ", "))
+	}
+	if len(clashes) > 0 {
+		v.add(check, false, "%s: at boot xendomains would create %s a second time; move the %s out of /etc/xen/auto, or rename the %s in %s%s",
+			strings.Join(clashes, "; "), plural(len(clashes), "it", "them"), plural(len(clashes), "file", "files"), plural(len(clashes), "domain", "domains"), plural(len(clashes), "it", "them"), note)
+		return
+	}
+	v.add(check, true, "%d domain %s, none named as a guest of this host%s", len(files), plural(len(files), "config", "configs"), note)
 }

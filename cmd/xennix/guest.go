@@ -649,6 +649,18 @@ func printGuestProblems(w io.Writer, next installer.Answers, err error) error {
 	return errSilent
 }
 
+// declaredGuests are the guests of the host's manifest that the user declares in Nix, for
+// the guests list (read-only there).
+func declaredGuests(h installer.InstalledHost) []tui.DeclaredGuest {
+	var declared []tui.DeclaredGuest
+	for _, n := range h.Manifest.Names() {
+		if e := h.Manifest.Guests[n]; h.Declared(n) {
+			declared = append(declared, tui.DeclaredGuest{Name: n, Kind: e.Kind, MemoryMiB: e.Memory, VCPUs: e.VCPUs})
+		}
+	}
+	return declared
+}
+
 // newSetupGuestsCmd is `xennix-setup guests`: the guests screens (list, add/edit form,
 // review), applied like xennix-setup's own.
 func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
@@ -665,12 +677,6 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var declared []tui.DeclaredGuest
-			for _, n := range h.Manifest.Names() {
-				if e := h.Manifest.Guests[n]; h.Declared(n) {
-					declared = append(declared, tui.DeclaredGuest{Name: n, Kind: e.Kind, MemoryMiB: e.Memory, VCPUs: e.VCPUs})
-				}
-			}
 			var rep hwdetect.Report
 			if h.Report != nil {
 				rep = *h.Report
@@ -678,9 +684,8 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 			w := cmd.OutOrStdout()
 			var report string
 			_, err = tui.RunGuests(cmd.Context(), tui.GuestsOptions{
-				Declared: declared,
 				SetupOptions: tui.SetupOptions{
-					Report: rep, Answers: h.Answers, Input: in, Output: w, Accessible: f.accessible,
+					Report: rep, Answers: h.Answers, Input: in, Output: w, Accessible: f.accessible, Declared: declaredGuests(h),
 					Diff: func(next installer.Answers) (string, error) {
 						changes, err := h.Changes(next, true)
 						if err != nil || len(changes) == 0 {

@@ -36,7 +36,7 @@ func newSetupCmd() *cobra.Command {
 		Use:   "setup",
 		Short: "Change an installed XenNix host (also run as xennix-setup)",
 		Long: `xennix-setup changes what the installer chose — network, Xen resources and passthrough,
-persisted paths, users and SSH keys — without hand-editing Nix. The answers live in
+persisted paths, users and SSH keys, and the guests — without hand-editing Nix. The answers live in
 /etc/nixos/xennix/answers.yaml; xennix-setup renders them into xennix/settings.nix and
 xennix/network.nix and never touches configuration.nix. The disk layout is shown but
 cannot be changed.
@@ -66,7 +66,7 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 			}
 			var report string // what Apply did, printed once the screen is gone
 			_, err = tui.RunSetup(cmd.Context(), tui.SetupOptions{
-				Report: rep, Answers: h.Answers, Input: in, Output: w, Accessible: f.accessible,
+				Report: rep, Answers: h.Answers, Input: in, Output: w, Accessible: f.accessible, Declared: declaredGuests(h),
 				Diff: func(next installer.Answers) (string, error) {
 					changes, err := h.Changes(next, true)
 					if err != nil || len(changes) == 0 {

@@ -42,9 +42,19 @@ const (
 	menuReview4 = "10" // with a fourth guest
 )
 
+// The setup menu: the sections (network, Xen, impermanence, host and users), guests,
+// review, quit.
+const (
+	menuSetupXen    = "2"
+	menuSetupGuests = "5"
+	menuSetupReview = "6"
+	menuSetupQuit   = "7"
+)
+
 // addDB are the answers to the add form for db: name, kind, memory, vCPUs, autostart, new
-// volume, whole disk, ISO, IPv4 address, gateway, MAC, PCI (0 confirms none).
-var addDB = []string{"db", "", "2GiB", "2", "", "10GiB", "", "", "192.0.2.30/24", "192.0.2.1", "", "0"}
+// volume, whole disk, ISO, IPv4 address, gateway, MAC, extra xl.cfg keys, PCI (0 confirms
+// none).
+var addDB = []string{"db", "", "2GiB", "2", "", "10GiB", "", "", "192.0.2.30/24", "192.0.2.1", "", "", "0"}
 
 func readEtc(t *testing.T, root, rel string) string {
 	t.Helper()
@@ -95,32 +105,37 @@ func TestSetupAccessibleGuestsAdd(t *testing.T) {
 	}
 }
 
-// TestSetupAccessibleGuestsRefuses types bad values: one the field itself refuses (asked
-// again at once) and one the answers refuse (the problem named by its field, the form
-// asked again with what was typed kept); the corrected guest is then applied.
+// TestSetupAccessibleGuestsRefuses types bad values: ones the field refuses by its syntax
+// or by the answers' rules (asked again at once, the refusal naming the field), and one
+// only the whole guest shows (kind ISO without an ISO: the problem named by its field, the
+// form asked again with what was typed kept); the corrected guest is then applied.
 func TestSetupAccessibleGuestsRefuses(t *testing.T) {
 	root := guestHost(t)
-	first := slices2(addDB, map[int][]string{2: {"16MiB"}, 3: {"many", "2"}})
-	// Again: every answer kept (Enter) but the memory.
-	again := []string{"", "", "2GiB", "", "", "", "", "", "", "", "", "0"}
+	// Kind ISO (2), memory 16MiB then 2GiB, vCPUs many then 2, no ISO.
+	first := slices2(addDB, map[int][]string{1: {"2"}, 2: {"16MiB", "2GiB"}, 3: {"many", "2"}})
+	// Again: every answer kept (Enter) but the ISO.
+	again := []string{"", "", "", "", "", "", "", "/var/lib/xen/iso/db.iso", "", "", "", "", "0"}
 	lines := append(append(append([]string{menuAdd}, first...), again...), menuReview4, "y")
 	out, code, _ := accessibleSetup(t, root, lines, "guests")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	if !strings.Contains(out, "vCPUs (empty: 1) want a whole number of at least 1\nvCPUs (empty: 1) ") {
-		t.Errorf("vcpus many was not refused and asked again:\n%s", out)
+	if !strings.Contains(out, "vCPUs (empty: 1) vCPUs: want a whole number of at least 1\nvCPUs (empty: 1) ") {
+		t.Errorf("vcpus many was not refused naming the field and asked again:\n%s", out)
 	}
-	if !strings.Contains(out, "Please correct:\nmemory: 16MiB is too little for a guest") {
-		t.Errorf("memory 16MiB was not refused naming the field:\n%s", out)
+	if !strings.Contains(out, "Memory: 16MiB is too little for a guest") {
+		t.Errorf("memory 16MiB was not refused at the field naming it:\n%s", out)
 	}
-	if !strings.Contains(out, "Memory (e.g. 2GiB; empty: 1GiB; now 16MiB, Enter keeps it, - empties it)") {
+	if !strings.Contains(out, "Please correct:\nInstaller ISO: ") {
+		t.Errorf("kind ISO without an ISO was not refused naming the field:\n%s", out)
+	}
+	if !strings.Contains(out, "Memory (e.g. 2GiB; empty: 1GiB; now 2GiB, Enter keeps it, - empties it)") {
 		t.Errorf("the form asked again does not show what was typed:\n%s", out)
 	}
 	if n := strings.Count(out, "== Add a guest =="); n != 2 {
 		t.Errorf("the form was asked %d times, want 2:\n%s", n, out)
 	}
-	if nix := readEtc(t, root, installer.GuestsFile); !strings.Contains(nix, "    db = {\n      kind = \"nixos\";\n      memory = 2048;\n      vcpus = 2;") {
+	if nix := readEtc(t, root, installer.GuestsFile); !strings.Contains(nix, "    db = {\n      kind = \"iso\";\n      memory = 2048;\n      vcpus = 2;") {
 		t.Errorf("xennix/guests.nix lacks the corrected db:\n%s", nix)
 	}
 }
@@ -130,8 +145,8 @@ func TestSetupAccessibleGuestsRefuses(t *testing.T) {
 func TestSetupAccessibleGuestsEdit(t *testing.T) {
 	root := guestHost(t)
 	// Edit web: kind, memory, vCPUs, autostart, volume, whole disk, ISO, IPv4, gateway,
-	// MAC, PCI.
-	lines := []string{"2", "", "4GiB", "", "", "", "", "", "-", "-", "", "0", menuReview, "y"}
+	// MAC, extra xl.cfg keys, PCI.
+	lines := []string{"2", "", "4GiB", "", "", "", "", "", "-", "-", "", "", "0", menuReview, "y"}
 	out, code, _ := accessibleSetup(t, root, lines, "guests")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
@@ -209,7 +224,7 @@ func TestSetupAccessibleSections(t *testing.T) {
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	// Xen: dom0 memory 6GiB, vCPUs and serial console kept, passthrough confirmed as it is;
 	// then review and apply.
-	out, code, _ := accessibleSetup(t, root, []string{"2", "6GiB", "", "", "0", "5", "y"})
+	out, code, _ := accessibleSetup(t, root, []string{"2", "6GiB", "", "", "0", menuSetupReview, "y"})
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}

@@ -30,7 +30,9 @@ Xen bootspec, the Xen boot entry (default for systemd-boot, or Limine's multiboo
 its binaries on the boot partition, and the verify unit.
 
 On a host, 'xennix verify' checks the running system: Xen is the hypervisor and this is
-dom0, 'xl info' answers, the Xen units are active, and the bridge is up with a port.
+dom0, 'xl info' answers, the Xen units are active, the bridge is up with a port, and no
+domain config in /etc/xen/auto has the name of a guest of the host's configuration
+(xendomains would start it a second time).
 
 Exits 0 only when every check passes.`,
 		Args: exactArgs(0),
@@ -68,6 +70,11 @@ Exits 0 only when every check passes.`,
 							return false, nil
 						}
 						return err == nil, err
+					},
+					XLDryRun: func(file string) ([]byte, error) {
+						ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+						defer cancel()
+						return installer.ExecRunner{}.Run(ctx, []string{"xl", "-N", "create", file})
 					},
 				})
 			}

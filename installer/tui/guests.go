@@ -26,9 +26,6 @@ import (
 // changes (the diff, and which guests start, restart, stop or wait for a reboot).
 type GuestsOptions struct {
 	SetupOptions
-	// Declared are the guests the user declares in Nix (from the manifest, not the tool's):
-	// listed, read-only.
-	Declared []DeclaredGuest
 }
 
 // DeclaredGuest is a guest declared outside xennix/guests.nix, as the list shows it.
@@ -137,7 +134,7 @@ var (
 	guestAddKey    = key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add"))
 	guestEditKey   = key.NewBinding(key.WithKeys("e", "enter"), key.WithHelp("e", "edit"))
 	guestRemoveKey = key.NewBinding(key.WithKeys("d", "delete"), key.WithHelp("d", "remove"))
-	guestReviewKey = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "review and apply"))
+	guestReviewKey = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "review"))
 )
 
 // guestsList lists the tool's guests (editable) and the declared ones (read-only), and
@@ -257,12 +254,12 @@ func (l *guestsList) commit() error {
 	var msgs []string
 	for _, p := range installer.Problems(next.Validate(&l.st.r)) {
 		if p.Field == prefix || strings.HasPrefix(p.Field, prefix+".") {
-			msgs = append(msgs, strings.TrimPrefix(strings.TrimPrefix(p.Field, prefix), ".")+": "+p.Err.Error())
+			msgs = append(msgs, fieldLabel(strings.TrimPrefix(strings.TrimPrefix(p.Field, prefix), "."), guestLabels)+": "+p.Err.Error())
 		}
 	}
 	for _, d := range l.declared {
 		if d.Name == g.Name {
-			msgs = append(msgs, "name: "+g.Name+" is declared in configuration.nix: choose another name")
+			msgs = append(msgs, "Name: "+g.Name+" is declared in configuration.nix: choose another name")
 		}
 	}
 	if len(msgs) > 0 {
@@ -285,7 +282,9 @@ func (l *guestsList) View() string {
 		if l.problem != "" {
 			v += s.Error.Render(wrapText(l.problem, l.w)) + "\n"
 		}
-		return v + l.form.View()
+		// huh pads a page to the form's height and puts a field's refusal under the padding,
+		// below the bottom of the screen: without the padding it is under the field.
+		return v + squeezeBlank(l.form.View())
 	}
 	var b strings.Builder
 	b.WriteString(s.Title.Render("Guests of "+l.st.a.Host.Hostname) + "\n\n")
@@ -356,8 +355,10 @@ type guestDraft struct {
 	name, kind, memory, vcpus string
 	volume, disk, iso         string
 	ipv4, gateway, mac        string
-	pci                       []string
-	autostart                 bool
+	// extra are the free xl.cfg keys, key=value, ... (extraConfigText).
+	extra     string
+	pci       []string
+	autostart bool
 }
 
 const noDisk = ""
@@ -393,6 +394,7 @@ func newGuestDraft(g installer.Guest, index int) *guestDraft {
 	for _, p := range g.PCI {
 		d.pci = append(d.pci, p.String())
 	}
+	d.extra = extraConfigText(g.ExtraConfig)
 	return d
 }
 
@@ -432,30 +434,30 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 		if st.opts.Accessible {
 			name.Title(plainTitle("Name", "one lower-case DNS label, e.g. web", d.name, false))
 		}
-		fields = append(fields, name.Value(&d.name).Validate(func(s string) error {
+		fields = append(fields, name.Value(&d.name).Validate(named("Name", func(s string) error {
 			if s == "" && st.opts.Accessible {
 				// A plain prompt checks the line as typed; an empty one keeps the name
 				// given before (the form asked again after a refusal).
 				s = d.name
 			}
 			if !guests.ValidName(s) {
-				return fmt.Errorf("%q is not a guest name (a-z, 0-9 and inner -)", s)
+				return fmt.Errorf("%s is not a guest name (one lower-case DNS label: a-z, 0-9 and inner -, at most 63)", clip(s))
 			}
 			if _, _, ok := st.a.GuestByName(s); ok {
 				return fmt.Errorf("%s exists already", s)
 			}
 			return nil
-		}))
+		})))
 	}
 	fields = append(fields,
 		huh.NewSelect[string]().Title("Kind").Options(kinds...).Value(&d.kind),
-		d.input(st, "Memory", "e.g. 2GiB; empty: 1GiB", &d.memory, func(s string) error { _, err := installer.ParseSize(s); return err }),
-		d.input(st, "vCPUs", "empty: 1", &d.vcpus, func(s string) error {
+		d.input(st, "Memory", "e.g. 2GiB; empty: 1GiB", &d.memory, d.answersCheck(st, "memory", &d.memory, func(s string) error { _, err := installer.ParseSize(s); return err })),
+		d.input(st, "vCPUs", "empty: 1", &d.vcpus, d.answersCheck(st, "vcpus", &d.vcpus, func(s string) error {
 			if n, err := strconv.Atoi(s); err != nil || n < 1 {
 				return fmt.Errorf("want a whole number of at least 1")
 			}
 			return nil
-		}),
+		})),
 		huh.NewConfirm().Title("Start with the host").Value(&d.autostart),
 	)
 	diskOpts := []huh.Option[string]{huh.NewOption("none", noDisk)}
@@ -466,12 +468,13 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 		diskOpts = append(diskOpts, huh.NewOption(d.disk, d.disk))
 	}
 	fields = append(fields,
-		d.input(st, "New volume", fmt.Sprintf("size of a new disk in the guest storage (%s), e.g. 20GiB; empty: none", st.a.GuestKind()), &d.volume, func(s string) error { _, err := installer.ParseSize(s); return err }),
+		d.input(st, "New volume", fmt.Sprintf("size of a new disk in the guest storage (%s), e.g. 20GiB; empty: none", st.a.GuestKind()), &d.volume, d.answersCheck(st, "disks", &d.volume, func(s string) error { _, err := installer.ParseSize(s); return err })),
 		huh.NewSelect[string]().Title("Whole disk").Description("a disk the host does not use").Options(diskOpts...).Value(&d.disk),
-		d.input(st, "Installer ISO", "kind ISO: its path on the host, e.g. /var/lib/xen/iso/debian.iso", &d.iso, nil),
-		d.input(st, "IPv4 address", "static, with prefix, e.g. 192.0.2.20/24; empty: DHCP", &d.ipv4, func(s string) error { _, err := netip.ParsePrefix(s); return err }),
-		d.input(st, "IPv4 gateway", "empty: none", &d.gateway, func(s string) error { _, err := netip.ParseAddr(s); return err }),
-		d.input(st, "MAC address", "empty: a stable one derived in 00:16:3e", &d.mac, func(s string) error { _, err := guests.ParseMAC(s); return err }),
+		d.input(st, "Installer ISO", "kind ISO: its path on the host, e.g. /var/lib/xen/iso/debian.iso", &d.iso, d.answersCheck(st, "iso", &d.iso, nil)),
+		d.input(st, "IPv4 address", "static, with prefix, e.g. 192.0.2.20/24; empty: DHCP", &d.ipv4, d.answersCheck(st, "network[0].ipv4.address", &d.ipv4, func(s string) error { _, err := netip.ParsePrefix(s); return err })),
+		d.input(st, "IPv4 gateway", "empty: none", &d.gateway, d.answersCheck(st, "network[0].ipv4.gateway", &d.gateway, func(s string) error { _, err := netip.ParseAddr(s); return err })),
+		d.input(st, "MAC address", "empty: a stable one derived in 00:16:3e", &d.mac, d.answersCheck(st, "network[0].mac", &d.mac, func(s string) error { _, err := guests.ParseMAC(s); return err })),
+		d.input(st, "Extra xl.cfg keys", `xl.cfg(5) keys XenNix does not set, key=value separated by commas, e.g. viridian=["defaults"], nestedhvm=true; empty: none`, &d.extra, func(s string) error { _, err := parseExtraConfig(s); return err }),
 	)
 	var groups []*huh.Group
 	for _, f := range fields {
@@ -497,7 +500,7 @@ func (d *guestDraft) groups(st *state) []*huh.Group {
 		pciOpts = append(pciOpts, huh.NewOption(label, addr))
 	}
 	if len(pciOpts) > 0 && st.r.IOMMU.Active {
-		groups = append(groups, huh.NewGroup(huh.NewMultiSelect[string]().Title("PCI devices").
+		groups = append(groups, huh.NewGroup(huh.NewMultiSelect[string]().Title(picksTitle(st, "PCI devices", d.pci)).
 			Description("passed through; a device dom0 still uses is hidden from the next boot").Options(pciOpts...).Value(&d.pci).Height(8)))
 	}
 	return groups
@@ -517,6 +520,9 @@ func firstNonEmpty(ss ...string) string {
 // there the title carries both, and "-" clears the field.
 func (d *guestDraft) input(st *state, title, desc string, v *string, check func(string) error) *huh.Input {
 	in := huh.NewInput().Title(title).Description(desc).Value(v)
+	if check != nil {
+		check = named(title, check)
+	}
 	if !st.opts.Accessible {
 		if check != nil {
 			in.Validate(optional(check))
@@ -532,20 +538,98 @@ func (d *guestDraft) input(st *state, title, desc string, v *string, check func(
 	})
 }
 
+// named puts the field's title before its refusals: a refusal names its field wherever it
+// is shown (under the field, after a plain prompt, in a log of the session).
+func named(title string, check func(string) error) func(string) error {
+	return func(s string) error {
+		if err := check(s); err != nil {
+			return fmt.Errorf("%s: %w", title, err)
+		}
+		return nil
+	}
+}
+
+// guestLabels name the answers' keys of a guest (guests[i].KEY) by the form's fields.
+var guestLabels = map[string]string{
+	"name": "Name", "kind": "Kind", "memory": "Memory", "vcpus": "vCPUs", "autostart": "Start with the host",
+	"disks": "Disks (New volume, Whole disk)", "iso": "Installer ISO", "network": "Network",
+	"network[0].ipv4.address": "IPv4 address", "network[0].ipv4": "IPv4 address", "network[0].ipv4.gateway": "IPv4 gateway",
+	"network[0].mac": "MAC address", "pci": "PCI devices", "extra_config": "Extra xl.cfg keys",
+}
+
+// answersCheck checks a field as typed (parse, its own syntax, first), then by the
+// answers' validation on this machine with the value in the draft: the problems of key
+// (guests[i].key or under it) are refused at the field, not when the form is done.
+func (d *guestDraft) answersCheck(st *state, key string, v *string, parse func(string) error) func(string) error {
+	return func(s string) error {
+		if parse != nil {
+			if err := parse(s); err != nil {
+				return err
+			}
+		}
+		old := *v
+		defer func() { *v = old }()
+		*v = s
+		g, err := d.guest()
+		if err != nil {
+			return nil // another field's problem: the form's end names it
+		}
+		next := st.a
+		next.Guests = slices.Clone(next.Guests)
+		i := d.index
+		if i < 0 {
+			next.Guests = append(next.Guests, g)
+			i = len(next.Guests) - 1
+		} else {
+			next.Guests[i] = g
+		}
+		field := fmt.Sprintf("guests[%d].%s", i, key)
+		for _, p := range installer.Problems(next.Validate(&st.r)) {
+			if inSection(p.Field, field) {
+				return p.Err
+			}
+		}
+		return nil
+	}
+}
+
 // clearMark, typed at a plain prompt, empties an optional field (an empty line keeps it).
 const clearMark = "-"
 
 // plainTitle is a field's title at a plain prompt: the title, the description and the
 // value an empty line keeps.
 func plainTitle(title, desc, cur string, clearable bool) string {
-	t := title + " (" + desc
-	if cur != "" {
-		t += "; now " + cur + ", Enter keeps it"
-		if clearable {
-			t += ", " + clearMark + " empties it"
-		}
+	var parts []string
+	if desc = strings.TrimSuffix(strings.TrimSpace(desc), "."); desc != "" {
+		parts = append(parts, desc)
 	}
-	return t + ")"
+	if cur = plainShown(cur); cur != "" {
+		now := "now " + cur + ", Enter keeps it"
+		if clearable {
+			now += ", " + clearMark + " empties it"
+		}
+		parts = append(parts, now)
+	}
+	if len(parts) == 0 {
+		return title
+	}
+	return title + " (" + strings.Join(parts, "; ") + ")"
+}
+
+// plainShown is a value as a prompt's title shows it: on one line, a long line (an SSH
+// key) cut in its middle.
+func plainShown(v string) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(v), "\n") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		if r := []rune(l); len(r) > 60 {
+			l = string(r[:24]) + "..." + string(r[len(r)-24:])
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, ", ")
 }
 
 // plainValue is a field's text, with the plain prompts' clearMark read as empty.
@@ -662,6 +746,9 @@ func (d *guestDraft) guest() (installer.Guest, error) {
 			g.Network[0] = nic
 		}
 	}
+	if g.ExtraConfig, err = parseExtraConfig(plainValue(d.extra)); err != nil {
+		return g, fmt.Errorf("extra xl.cfg keys: %w", err)
+	}
 	g.PCI = nil
 	for _, p := range d.pci {
 		a, err := guests.ParsePCIAddress(p)
@@ -671,4 +758,20 @@ func (d *guestDraft) guest() (installer.Guest, error) {
 		g.PCI = append(g.PCI, a)
 	}
 	return g, nil
+}
+
+// squeezeBlank collapses each run of blank lines into one.
+func squeezeBlank(s string) string {
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	blank := false
+	for _, line := range lines {
+		b := strings.TrimSpace(ansi.Strip(line)) == ""
+		if b && blank {
+			continue
+		}
+		blank = b
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
 }

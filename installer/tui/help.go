@@ -38,7 +38,11 @@ var screenHelp = [numScreens]string{
 // setupHelp replaces the installer's words on the screens xennix-setup shows differently.
 var setupHelp = map[screenID]string{
 	scrWelcome: "The host as it is now. The disk layout was chosen at install time and cannot " +
-		"change here; the network, Xen's share, passthrough, persisted paths and the logins can.",
+		"change here; the network, Xen's share, passthrough, persisted paths, the logins and the guests can.",
+	scrGuests: "The guests XenNix manages: a adds one, e (or enter) edits the one under the cursor, " +
+		"d removes it from the list (its volumes are kept), r goes on to the review. Guests declared " +
+		"in configuration.nix are listed read-only: edit them there. Nothing is written before the " +
+		"review's apply.",
 	scrReview: "The files that would change, as a diff, and how the change takes effect " +
 		"(nixos-rebuild switch, or boot when it needs a reboot). a applies it; if the rebuild " +
 		"fails the previous files are put back, and Esc goes back to change the answers.",

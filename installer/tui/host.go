@@ -150,38 +150,41 @@ func (f *hostForm) pages() []page {
 	return []page{
 		{build: func() *huh.Group {
 			g := []huh.Field{
-				huh.NewInput().Title("Host name").Description("One label: letters, digits and hyphens.").Value(&f.hostname).Validate(orCurrent(&f.hostname, f.check("host.hostname", &f.hostname))),
+				f.st.textField("Host name", "One label: letters, digits and hyphens.", &f.hostname, f.check("host.hostname", &f.hostname), false),
 			}
 			if !f.st.fileSet("host", func(a installer.Answers) any { return a.Host.Domain }) {
-				g = append(g, huh.NewInput().Title("Domain").Description("The DNS domain: host name plus domain is the FQDN (e.g. lab.example.org); empty for none.").
-					Value(&f.domain).Validate(orCurrent(&f.domain, f.check("host.domain", &f.domain))))
+				g = append(g, f.st.textField("Domain", "The DNS domain: host name plus domain is the FQDN (e.g. lab.example.org); empty for none.",
+					&f.domain, f.check("host.domain", &f.domain), true))
 			}
 			return huh.NewGroup(g...).Title("Host")
 		}},
 		{build: func() *huh.Group {
 			var g []huh.Field
 			if f.st.opts.Accessible {
-				g = append(g, huh.NewInput().Title("Time zone").Description("An IANA name such as UTC or Europe/Berlin.").Value(&f.tz).Validate(orCurrent(&f.tz, f.check("host.timezone", &f.tz))))
+				g = append(g, f.st.textField("Time zone", "An IANA name such as UTC or Europe/Berlin.", &f.tz, f.check("host.timezone", &f.tz), false))
 			} else {
 				g = append(g, huh.NewSelect[string]().Title("Time zone").Description("Type / to search.").
 					Options(huh.NewOptions(timezones...)...).Filtering(false).Height(6).Value(&f.tz))
 			}
-			g = append(g, huh.NewInput().Title("Console keymap").Description("e.g. us, de-latin1, fr (ctrl+e completes).").
-				Suggestions(keymapSuggestions()).Value(&f.keymap).Validate(orCurrent(&f.keymap, func(s string) error {
+			keymapDesc := "e.g. us, de-latin1, fr (ctrl+e completes)."
+			if f.st.opts.Accessible {
+				keymapDesc = "e.g. us, de-latin1, fr"
+			}
+			g = append(g, f.st.textField("Console keymap", keymapDesc, &f.keymap, func(s string) error {
 				if err := checkKeymap(s); err != nil {
 					return err
 				}
 				return f.check("host.keymap", &f.keymap)(s)
-			})))
+			}, false).Suggestions(keymapSuggestions()))
 			if !f.st.fileSet("host", func(a installer.Answers) any { return a.Host.Locale }) {
-				g = append(g, huh.NewInput().Title("Locale").Description("Language and formats of the host's messages; default en_US.UTF-8.").
-					Value(&f.locale).Validate(orCurrent(&f.locale, f.check("host.locale", &f.locale))))
+				g = append(g, f.st.textField("Locale", "Language and formats of the host's messages; default en_US.UTF-8.",
+					&f.locale, f.check("host.locale", &f.locale), false))
 			}
 			return huh.NewGroup(g...).Title("Time and keyboard")
 		}},
 		{build: func() *huh.Group {
 			return huh.NewGroup(
-				f.st.secret(huh.NewInput().Title("Root password").Description(pwDesc("root", f.st.a.Users.Root.HashedPassword != "")).Value(&f.rootPw)),
+				f.st.secret(huh.NewInput().Title(f.st.describedTitle("Root password", pwDesc("root", f.st.a.Users.Root.HashedPassword != ""))).Description(pwDesc("root", f.st.a.Users.Root.HashedPassword != "")).Value(&f.rootPw)),
 				f.st.secret(huh.NewInput().Title("Root password again").Value(&f.rootPw2).Validate(orCurrent(&f.rootPw2, func(s string) error {
 					if s != f.rootPw {
 						return errors.New("the two passwords differ")
@@ -189,16 +192,15 @@ func (f *hostForm) pages() []page {
 					return nil
 				}))),
 				f.keysField("Root's SSH public keys", &f.rootKeys, "users.root.ssh_keys"),
-				huh.NewInput().Title("Root's keys from a file").
-					Description("Optional: a file of public keys, e.g. on the answers medium or a USB stick mounted by hand.").
-					Value(&f.rootKeyFile).Validate(func(s string) error { _, err := fileKeys(s); return err }),
+				f.st.textField("Root's keys from a file", "Optional: a file of public keys, e.g. on the answers medium or a USB stick mounted by hand.",
+					&f.rootKeyFile, func(s string) error { _, err := fileKeys(s); return err }, true),
 			).Title("Root login")
 		}},
 		{build: func() *huh.Group {
 			return huh.NewGroup(
-				huh.NewInput().Title("Admin user name").Description("Optional: a user in the wheel group (sudo). Empty for none.").
-					Value(&f.adminName).Validate(orCurrent(&f.adminName, f.check("users.admin.name", &f.adminName))),
-				f.st.secret(huh.NewInput().Title("Admin password").Description(pwDesc("the admin user", f.st.a.Users.Admin.HashedPassword != "")).Value(&f.adminPw)),
+				f.st.textField("Admin user name", "Optional: a user in the wheel group (sudo). Empty for none.",
+					&f.adminName, f.check("users.admin.name", &f.adminName), true),
+				f.st.secret(huh.NewInput().Title(f.st.describedTitle("Admin password", pwDesc("the admin user", f.st.a.Users.Admin.HashedPassword != ""))).Description(pwDesc("the admin user", f.st.a.Users.Admin.HashedPassword != "")).Value(&f.adminPw)),
 				f.st.secret(huh.NewInput().Title("Admin password again").Value(&f.adminPw2).Validate(orCurrent(&f.adminPw2, func(s string) error {
 					if s != f.adminPw {
 						return errors.New("the two passwords differ")
@@ -211,11 +213,7 @@ func (f *hostForm) pages() []page {
 		{show: func() bool { return !f.st.fileSet("ssh", func(a installer.Answers) any { return a.SSH }) }, build: func() *huh.Group {
 			return huh.NewGroup(
 				huh.NewConfirm().Title("Run the SSH server?").Affirmative("Yes").Negative("No").Value(&f.sshOn),
-				huh.NewSelect[installer.RootLogin]().Title("Root login over SSH").Options(
-					huh.NewOption("prohibit-password  with a key only (the default)", installer.RootLogin("prohibit-password")),
-					huh.NewOption("yes                with a key or root's password", installer.RootLogin("yes")),
-					huh.NewOption("no                 never: log in as the admin user", installer.RootLogin("no")),
-				).Value(&f.rootLogin),
+				huh.NewSelect[installer.RootLogin]().Title(choiceTitle(f.st, "Root login over SSH", rootLogins(), f.rootLogin)).Options(rootLogins()...).Value(&f.rootLogin),
 				huh.NewConfirm().Title("Allow password logins over SSH?").
 					Description("Off by default: keys only. On, any account with a password can log in with it.").
 					Affirmative("Yes").Negative("No").Value(&f.sshPasswords),
@@ -224,9 +222,19 @@ func (f *hostForm) pages() []page {
 	}
 }
 
+// rootLogins are the choices of root's login over SSH (new options each time: a select
+// marks the one it holds).
+func rootLogins() []huh.Option[installer.RootLogin] {
+	return []huh.Option[installer.RootLogin]{
+		huh.NewOption("prohibit-password  with a key only (the default)", installer.RootLogin("prohibit-password")),
+		huh.NewOption("yes                with a key or root's password", installer.RootLogin("yes")),
+		huh.NewOption("no                 never: log in as the admin user", installer.RootLogin("no")),
+	}
+}
+
 func (f *hostForm) keysField(title string, v *string, field string) huh.Field {
 	if f.st.opts.Accessible {
-		return huh.NewInput().Title(title).Description("One key (ssh-ed25519 AAAA… comment), or empty.").Value(v).Validate(f.check(field, v))
+		return f.st.textField(title, "One key (ssh-ed25519 AAAA... comment), or empty", v, f.check(field, v), true)
 	}
 	return huh.NewText().Title(title).Description("One per line (alt+enter: new line); empty: none.").
 		Lines(3).Value(v).Validate(f.check(field, v))

@@ -69,11 +69,12 @@ func (f *impermanenceForm) pages() []page {
 	}
 	return []page{
 		{show: func() bool { return f.fit() != installer.ImpermanenceTmpfs }, build: func() *huh.Group {
-			return huh.NewGroup(huh.NewSelect[installer.ImpermanencePreset]().Title("Reset / at every boot?").
-				Options(
-					huh.NewOption("none     keep / as it is", installer.ImpermanenceNone),
-					huh.NewOption(fmt.Sprintf("%-8s roll / back to a blank snapshot at boot", f.fit()), f.fit()),
-				).Value(&f.preset))
+			opts := []huh.Option[installer.ImpermanencePreset]{
+				huh.NewOption("none     keep / as it is", installer.ImpermanenceNone),
+				huh.NewOption(fmt.Sprintf("%-8s roll / back to a blank snapshot at boot", f.fit()), f.fit()),
+			}
+			return huh.NewGroup(huh.NewSelect[installer.ImpermanencePreset]().Title(choiceTitle(f.st, "Reset / at every boot?", opts, f.preset)).
+				Options(opts...).Value(&f.preset))
 		}},
 		{show: func() bool { return f.preset != installer.ImpermanenceNone }, build: func() *huh.Group {
 			return huh.NewGroup(
@@ -109,7 +110,7 @@ func splitList(s string) []string {
 // textOrInput is a multi-line text field, or in accessible mode a one-line input.
 func (st *state) textOrInput(title, desc string, v *string) huh.Field {
 	if st.opts.Accessible {
-		return huh.NewInput().Title(title).Description(desc).Value(v)
+		return st.textField(title, desc, v, nil, true)
 	}
 	return huh.NewText().Title(title).Description(desc).Lines(3).Value(v)
 }

@@ -188,10 +188,9 @@ func (f *networkForm) pages() []page {
 			if len(ports(f.st.r)) >= 2 {
 				opts = append(opts, huh.NewOption("bond       two or more NICs together", bondChoice))
 			}
-			fields := []huh.Field{huh.NewSelect[string]().Title("Uplink of the bridge").Options(opts...).Value(&f.uplink)}
+			fields := []huh.Field{huh.NewSelect[string]().Title(choiceTitle(f.st, "Uplink of the bridge", opts, f.uplink)).Options(opts...).Value(&f.uplink)}
 			if !f.st.fileSet("network", func(a installer.Answers) any { return a.Network.Bridge }) {
-				fields = append(fields, huh.NewInput().Title("Bridge name").Description("Guests' interfaces join it; default xenbr0.").
-					Value(&f.bridge).Validate(f.ifnameCheck("network.bridge", &f.bridge)))
+				fields = append(fields, f.st.textField("Bridge name", "Guests' interfaces join it; default xenbr0.", &f.bridge, f.ifnameCheck("network.bridge", &f.bridge), false))
 			}
 			return huh.NewGroup(fields...)
 		}},
@@ -212,69 +211,70 @@ func (f *networkForm) pages() []page {
 				modes = append(modes, huh.NewOption(fmt.Sprintf("%-13s %s", m.m, m.d), installer.BondMode(m.m)))
 			}
 			return huh.NewGroup(
-				huh.NewMultiSelect[string]().Title("Bond members").Description("Pick two or more with space or x.").Height(len(opts)+3).
+				huh.NewMultiSelect[string]().Title(picksTitle(f.st, "Bond members", f.members)).Description("Pick two or more with space or x.").Height(len(opts)+3).
 					Options(opts...).Value(&f.members).Validate(func(v []string) error {
 					if len(v) < 2 && f.st.tried {
 						return errors.New("a bond needs at least two members")
 					}
 					return nil
 				}),
-				huh.NewSelect[installer.BondMode]().Title("Bonding mode").Options(modes...).Value(&f.mode),
+				huh.NewSelect[installer.BondMode]().Title(choiceTitle(f.st, "Bonding mode", modes, f.mode)).Options(modes...).Value(&f.mode),
 			)
 		}},
 		{show: func() bool { return f.uplink == bondChoice }, build: func() *huh.Group {
-			fields := []huh.Field{huh.NewInput().Title("Bond name").Description("Default bond0.").Value(&f.bondName).
-				Validate(f.ifnameCheck("network.bond.name", &f.bondName))}
+			fields := []huh.Field{f.st.textField("Bond name", "Default bond0.", &f.bondName, f.ifnameCheck("network.bond.name", &f.bondName), false)}
 			if f.mode == "802.3ad" {
-				fields = append(fields, huh.NewSelect[string]().Title("LACP rate").
+				rates := []huh.Option[string]{huh.NewOption("slow     every 30 seconds (the default)", "slow"), huh.NewOption("fast     every second", "fast")}
+				fields = append(fields, huh.NewSelect[string]().Title(choiceTitle(f.st, "LACP rate", rates, f.lacp)).
 					Description("How often the switch is asked for LACP packets; set the switch the same.").
-					Options(huh.NewOption("slow     every 30 seconds (the default)", "slow"), huh.NewOption("fast     every second", "fast")).
-					Value(&f.lacp))
+					Options(rates...).Value(&f.lacp))
 			}
 			return huh.NewGroup(fields...)
 		}},
 		{build: func() *huh.Group {
+			modes := []huh.Option[installer.IPv4Mode]{
+				huh.NewOption("dhcp     from a DHCP server", installer.IPv4DHCP),
+				huh.NewOption("static   typed here", installer.IPv4Static),
+			}
 			return huh.NewGroup(
-				huh.NewSelect[installer.IPv4Mode]().Title("IPv4 address of the host").Options(
-					huh.NewOption("dhcp     from a DHCP server", installer.IPv4DHCP),
-					huh.NewOption("static   typed here", installer.IPv4Static),
-				).Value(&f.ipv4),
-				huh.NewInput().Title("Management VLAN").Description("The VLAN id of the host's address (1-4094); empty for untagged.").
-					Value(&f.vlan).Validate(orCurrent(&f.vlan, f.fieldCheck("network.vlan", &f.vlan, func(s string) error { _, err := parseVLAN(s); return err }))),
-				huh.NewInput().Title("MTU").Description("Bytes per frame on the uplink and bridge; empty for the default 1500 (jumbo frames: 9000).").
-					Value(&f.mtu).Validate(orCurrent(&f.mtu, f.fieldCheck("network.mtu", &f.mtu, func(s string) error { _, err := parseMTU(s); return err }))),
+				huh.NewSelect[installer.IPv4Mode]().Title(choiceTitle(f.st, "IPv4 address of the host", modes, f.ipv4)).Options(modes...).Value(&f.ipv4),
+				f.st.textField("Management VLAN", "The VLAN id of the host's address (1-4094); empty for untagged.", &f.vlan,
+					f.fieldCheck("network.vlan", &f.vlan, func(s string) error { _, err := parseVLAN(s); return err }), true),
+				f.st.textField("MTU", "Bytes per frame on the uplink and bridge; empty for the default 1500 (jumbo frames: 9000).", &f.mtu,
+					f.fieldCheck("network.mtu", &f.mtu, func(s string) error { _, err := parseMTU(s); return err }), true),
 			)
 		}},
 		{show: func() bool { return f.ipv4 == installer.IPv4Static }, build: func() *huh.Group {
 			return huh.NewGroup(
-				huh.NewInput().Title("Address/prefix").Placeholder("e.g. 192.0.2.10/24").Value(&f.addr).
-					Validate(orCurrent(&f.addr, f.fieldCheck("network.ipv4.address", &f.addr, func(s string) error { _, err := parsePrefix(s); return err }))),
-				huh.NewInput().Title("Gateway").Placeholder("e.g. 192.0.2.1").Value(&f.gw).
-					Validate(orCurrent(&f.gw, f.fieldCheck("network.ipv4.gateway", &f.gw, func(s string) error { _, err := parseAddr(s); return err }))),
-				huh.NewInput().Title("DNS servers").Description("Separated by spaces; empty to use none.").Placeholder("e.g. 192.0.2.53").Value(&f.dns).
-					Validate(orCurrent(&f.dns, f.fieldCheck("network.dns", &f.dns, func(s string) error { _, err := parseAddrs(s); return err }))),
+				f.st.textField("Address/prefix", f.st.plainOnly("e.g. 192.0.2.10/24"), &f.addr,
+					f.fieldCheck("network.ipv4.address", &f.addr, func(s string) error { _, err := parsePrefix(s); return err }), false).Placeholder("e.g. 192.0.2.10/24"),
+				f.st.textField("Gateway", f.st.plainOnly("e.g. 192.0.2.1"), &f.gw,
+					f.fieldCheck("network.ipv4.gateway", &f.gw, func(s string) error { _, err := parseAddr(s); return err }), true).Placeholder("e.g. 192.0.2.1"),
+				f.st.textField("DNS servers", "Separated by spaces; empty to use none.", &f.dns,
+					f.fieldCheck("network.dns", &f.dns, func(s string) error { _, err := parseAddrs(s); return err }), true).Placeholder("e.g. 192.0.2.53"),
 			)
 		}},
 		{build: func() *huh.Group {
+			modes := []huh.Option[installer.IPv6Mode]{
+				huh.NewOption("auto     router advertisements (SLAAC), the default", installer.IPv6RA),
+				huh.NewOption("dhcpv6   from a DHCPv6 server", installer.IPv6DHCPv6),
+				huh.NewOption("static   typed here", installer.IPv6Static),
+				huh.NewOption("off      no IPv6", installer.IPv6Off),
+			}
 			return huh.NewGroup(
-				huh.NewSelect[installer.IPv6Mode]().Title("IPv6 address of the host").Options(
-					huh.NewOption("auto     router advertisements (SLAAC), the default", installer.IPv6RA),
-					huh.NewOption("dhcpv6   from a DHCPv6 server", installer.IPv6DHCPv6),
-					huh.NewOption("static   typed here", installer.IPv6Static),
-					huh.NewOption("off      no IPv6", installer.IPv6Off),
-				).Value(&f.ipv6),
-				huh.NewInput().Title("DNS search domains").Description("Names tried after short host names, e.g. example.org; separated by spaces; empty for none.").
-					Value(&f.search).Validate(orCurrent(&f.search, f.fieldCheck("network.search", &f.search, func(string) error { return nil }))),
-				huh.NewInput().Title("NTP servers").Description("The clock follows them; empty: those DHCP gives, else the NixOS pool.").
-					Value(&f.ntp).Validate(orCurrent(&f.ntp, f.fieldCheck("network.ntp", &f.ntp, func(string) error { return nil }))),
+				huh.NewSelect[installer.IPv6Mode]().Title(choiceTitle(f.st, "IPv6 address of the host", modes, f.ipv6)).Options(modes...).Value(&f.ipv6),
+				f.st.textField("DNS search domains", "Names tried after short host names, e.g. example.org; separated by spaces; empty for none.", &f.search,
+					f.fieldCheck("network.search", &f.search, func(string) error { return nil }), true),
+				f.st.textField("NTP servers", "The clock follows them; empty: those DHCP gives, else the NixOS pool.", &f.ntp,
+					f.fieldCheck("network.ntp", &f.ntp, func(string) error { return nil }), true),
 			)
 		}},
 		{show: func() bool { return f.ipv6 == installer.IPv6Static }, build: func() *huh.Group {
 			return huh.NewGroup(
-				huh.NewInput().Title("IPv6 address/prefix").Placeholder("e.g. 2001:db8::10/64").Value(&f.addr6).
-					Validate(orCurrent(&f.addr6, f.fieldCheck("network.ipv6.address", &f.addr6, func(s string) error { _, err := parsePrefix6(s); return err }))),
-				huh.NewInput().Title("IPv6 gateway").Description("Empty to take it from router advertisements.").Placeholder("e.g. fe80::1").Value(&f.gw6).
-					Validate(orCurrent(&f.gw6, f.fieldCheck("network.ipv6.gateway", &f.gw6, func(s string) error { _, err := parseAddr(s); return err }))),
+				f.st.textField("IPv6 address/prefix", f.st.plainOnly("e.g. 2001:db8::10/64"), &f.addr6,
+					f.fieldCheck("network.ipv6.address", &f.addr6, func(s string) error { _, err := parsePrefix6(s); return err }), false).Placeholder("e.g. 2001:db8::10/64"),
+				f.st.textField("IPv6 gateway", "Empty to take it from router advertisements.", &f.gw6,
+					f.fieldCheck("network.ipv6.gateway", &f.gw6, func(s string) error { _, err := parseAddr(s); return err }), true).Placeholder("e.g. fe80::1"),
 			)
 		}},
 	}

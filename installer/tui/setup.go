@@ -37,14 +37,21 @@ type SetupOptions struct {
 	// Accessible replaces the screens with plain sequential prompts (huh's accessible
 	// mode), read line by line from Input, which need not be a terminal.
 	Accessible bool
+	// Declared are the guests the user declares in Nix (from the manifest, not the tool's):
+	// the guests list shows them, read-only.
+	Declared []DeclaredGuest
 }
 
 // setupOrder are the screens of xennix-setup: the installer's question screens without
 // the disks and storage, between a host summary (in the welcome slot) and a review of the
-// changes (in the review slot).
-var setupOrder = []screenID{scrWelcome, scrNetwork, scrXen, scrImpermanence, scrHost, scrReview}
+// changes (in the review slot), with the guests list before the review.
+var setupOrder = []screenID{scrWelcome, scrNetwork, scrXen, scrImpermanence, scrHost, scrGuests, scrReview}
 
-var setupTitles = map[screenID]string{scrWelcome: "This host", scrReview: "Review changes"}
+// scrGuests is the slot of the guests list in xennix-setup: the storage screen's, which
+// xennix-setup never shows (the disk layout cannot change there).
+const scrGuests = scrStorage
+
+var setupTitles = map[screenID]string{scrWelcome: "This host", scrGuests: "Guests", scrReview: "Review changes"}
 
 // RunSetup lets the operator change an installed host's answers with the installer's
 // screens, shows the diff and applies it on confirmation. It returns the answers as
@@ -85,6 +92,7 @@ func newSetupApp(ctx context.Context, o SetupOptions) *setupApp {
 	rev := &setupReview{st: m.st, o: o, w: 80, h: 21, vp: viewport.New()}
 	rev.vp.SoftWrap = true // a diff line or the rebuild's output wraps instead of being cut
 	m.screens[scrWelcome] = &setupHost{st: m.st, w: 80, h: 21}
+	m.screens[scrGuests] = &guestsList{st: m.st, declared: o.Declared, w: 80, h: 21}
 	m.screens[scrReview] = rev
 	m.order = setupOrder
 	m.cur = 0
@@ -166,7 +174,7 @@ func (s *setupHost) View() string {
 		b.WriteString(hang("  "+st.Label.Render(fmt.Sprintf("%-9s", l[0]))+" ", l[1], s.w) + "\n")
 	}
 	b.WriteString("\n" + wrapText("Disk layout (not changeable here): "+layoutSummary(a, &s.st.r), s.w) + "\n")
-	b.WriteString("\n" + wrapText("You can change the network, Xen's share of the machine and PCI passthrough, the persisted paths, and the host name and logins. Nothing is written until you apply the changes on the last screen.", s.w) + "\n")
+	b.WriteString("\n" + wrapText("You can change the network, Xen's share of the machine and PCI passthrough, the persisted paths, the host name and logins, and the guests. Nothing is written until you apply the changes on the last screen.", s.w) + "\n")
 	return b.String()
 }
 

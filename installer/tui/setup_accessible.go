@@ -35,12 +35,14 @@ func runSetupAccessible(ctx context.Context, o SetupOptions) (installer.Answers,
 		{scrImpermanence, &impermanenceForm{st: st}},
 		{scrHost, &hostForm{st: st}},
 	}
-	const review, quit = -1, -2
+	const review, quit, guestsChoice = -1, -2, -3
+	l := &guestsList{st: st, declared: o.Declared, w: 78}
 	for {
 		var opts []huh.Option[int]
 		for i, s := range sections {
 			opts = append(opts, huh.NewOption("Change: "+screenTitles[s.id], i))
 		}
+		opts = append(opts, huh.NewOption("Change: Guests", guestsChoice))
 		opts = append(opts, huh.NewOption("Review and apply the changes", review), huh.NewOption("Quit without changing anything", quit))
 		choice := review
 		p.say("")
@@ -53,6 +55,12 @@ func runSetupAccessible(ctx context.Context, o SetupOptions) (installer.Answers,
 		case review:
 			applied, err := p.review(o.Diff, o.Apply)
 			if err != nil || applied {
+				return st.a, err
+			}
+		case guestsChoice:
+			// The guests' own menu, its last choice back here: the review and the apply are
+			// this menu's, over every section's changes.
+			if _, err := p.guests(l, huh.NewOption("Back to the setup menu (review and apply from there)", guestsBack)); err != nil {
 				return st.a, err
 			}
 		default:
@@ -122,7 +130,33 @@ func runGuestsAccessible(ctx context.Context, o GuestsOptions) (installer.Answer
 	st := p.st
 	l := &guestsList{st: st, declared: o.Declared, w: 78}
 	diff := withGuestEffects(o.Answers, o.Diff)
-	const add, review, quit = "add", "review", "quit"
+	for {
+		choice, err := p.guests(l, huh.NewOption("Review and apply the changes", guestsReview), huh.NewOption("Quit without changing anything", guestsQuit))
+		if err != nil {
+			return st.a, err
+		}
+		if choice == guestsQuit {
+			return st.a, fmt.Errorf("%w: nothing was changed", ErrQuit)
+		}
+		applied, err := p.review(diff, o.Apply)
+		if err != nil || applied {
+			return st.a, err
+		}
+	}
+}
+
+// The guests menu's own choices, besides editing a guest.
+const (
+	guestsAdd    = "add"
+	guestsReview = "review"
+	guestsQuit   = "quit"
+	guestsBack   = "back"
+)
+
+// guests is the guests list and its menu: add, edit and remove a guest (the answers
+// changed in place) until one of the last choices is taken, which it returns.
+func (p *plain) guests(l *guestsList, last ...huh.Option[string]) (string, error) {
+	st := p.st
 	for {
 		p.say("\n== Guests of %s ==", st.a.Host.Hostname)
 		if len(st.a.Guests) == 0 {
@@ -137,40 +171,35 @@ func runGuestsAccessible(ctx context.Context, o GuestsOptions) (installer.Answer
 				p.say("  %s", declaredLine(d))
 			}
 		}
-		opts := []huh.Option[string]{huh.NewOption("Add a guest", add)}
+		opts := []huh.Option[string]{huh.NewOption("Add a guest", guestsAdd)}
 		for i, g := range st.a.Guests {
 			opts = append(opts, huh.NewOption("Edit "+g.Name, "edit "+strconv.Itoa(i)))
 		}
 		for i, g := range st.a.Guests {
 			opts = append(opts, huh.NewOption("Remove "+g.Name+" (its volumes are kept)", "rm "+strconv.Itoa(i)))
 		}
-		opts = append(opts, huh.NewOption("Review and apply the changes", review), huh.NewOption("Quit without changing anything", quit))
-		choice := review
+		opts = append(opts, last...)
+		choice := last[0].Value
 		if err := p.run(huh.NewGroup(huh.NewSelect[string]().Title("What next?").Options(opts...).Value(&choice))); err != nil {
-			return st.a, err
+			return "", err
 		}
 		verb, arg, _ := strings.Cut(choice, " ")
 		i, _ := strconv.Atoi(arg)
 		switch verb {
-		case quit:
-			return st.a, fmt.Errorf("%w: nothing was changed", ErrQuit)
-		case review:
-			applied, err := p.review(diff, o.Apply)
-			if err != nil || applied {
-				return st.a, err
-			}
-		case add:
+		case guestsAdd:
 			if err := p.guestForm(l, newGuestDraft(installer.Guest{}, -1)); err != nil {
-				return st.a, err
+				return "", err
 			}
 		case "edit":
 			if err := p.guestForm(l, newGuestDraft(st.a.Guests[i], i)); err != nil {
-				return st.a, err
+				return "", err
 			}
 		case "rm":
 			name := st.a.Guests[i].Name
 			st.a.Guests = slices.Delete(slices.Clone(st.a.Guests), i, i+1)
 			p.say("Removed %s from the list: the switch stops it once applied; its volumes are kept.", name)
+		default:
+			return choice, nil
 		}
 	}
 }

@@ -25,8 +25,8 @@ func TestSetupAccessible(t *testing.T) {
 		"2",            // Change: Xen
 		"lots", "6GiB", // dom0 memory: refused, then given
 		"", "", "0", // vCPUs, serial console, passthrough as they are
-		"5", "n", // review, do not apply yet
-		"5", "y", // review again, apply
+		"6", "n", // review, do not apply yet
+		"6", "y", // review again, apply
 	}, "\n") + "\n"
 	var out bytes.Buffer
 	o.Input, o.Output = strings.NewReader(input), &out
@@ -55,7 +55,7 @@ func TestSetupAccessible(t *testing.T) {
 // applies nothing.
 func TestSetupAccessibleEnds(t *testing.T) {
 	r, start := setupFixture(t)
-	for _, input := range []string{"", "2\n6GiB\n", "6\n"} {
+	for _, input := range []string{"", "2\n6GiB\n", "7\n"} {
 		applied := false
 		o := SetupOptions{Report: r, Answers: start, Diff: fakeDiff(start, &r), Accessible: true,
 			Apply: func(context.Context, installer.Answers) (string, error) { applied = true; return "", nil }}

@@ -87,6 +87,7 @@ func TestSetupFlow(t *testing.T) {
 		[]act{wait("Root's"), press("enter", "enter", "enter", "enter")},
 		[]act{wait("Admin's"), press("enter", "enter", "enter", "enter")},
 		[]act{wait("Run the SSH server"), press("enter", "enter", "enter")},
+		[]act{wait("Guests of"), press("r")},
 		[]act{wait("+  dom0Memory = \"6GiB\""), press("a")},
 		[]act{wait("Applied."), press("enter")},
 	)
@@ -178,7 +179,7 @@ func TestSetupFailedApplyGoesBack(t *testing.T) {
 		t.Fatalf("after a failed apply (%d calls) the review shows:\n%s", applied, v)
 	}
 	d.keys("esc")
-	d.expect(scrHost)
+	d.expect(scrGuests)
 	if got := s.st.a.Xen.Dom0Memory; got != 6*installer.GiB {
 		t.Errorf("after Esc dom0 memory = %s, want the edit 6GiB kept", got)
 	}

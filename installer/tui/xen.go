@@ -102,7 +102,7 @@ func (f *xenForm) pages() []page {
 	return []page{
 		{build: func() *huh.Group {
 			return huh.NewGroup(
-				huh.NewInput().Title("dom0 memory").Description(memWhy).Value(&f.mem).Validate(orCurrent(&f.mem, func(s string) error {
+				f.st.textField("dom0 memory", memWhy, &f.mem, func(s string) error {
 					z, err := parseSize(s, installer.MiB)
 					if err != nil {
 						return err
@@ -114,8 +114,8 @@ func (f *xenForm) pages() []page {
 						return fmt.Errorf("less than the machine's %s, or guests get nothing", total.Human())
 					}
 					return nil
-				})),
-				huh.NewInput().Title("dom0 vCPUs").Description(cpuWhy).Value(&f.vcpus).Validate(orCurrent(&f.vcpus, func(s string) error {
+				}, false),
+				f.st.textField("dom0 vCPUs", cpuWhy, &f.vcpus, func(s string) error {
 					v, err := strconv.Atoi(strings.TrimSpace(s))
 					if err != nil || v < 1 {
 						return errors.New("a number of CPUs, at least 1")
@@ -124,10 +124,9 @@ func (f *xenForm) pages() []page {
 						return fmt.Errorf("the machine has %d CPUs", t)
 					}
 					return nil
-				})),
-				huh.NewInput().Title("Serial console").
-					Description("Xen's and the kernel's console on a serial line or IPMI SOL, e.g. ttyS0,115200; empty for the screen only.").
-					Value(&f.serial).Validate(f.checkSerial),
+				}, false),
+				f.st.textField("Serial console", "Xen's and the kernel's console on a serial line or IPMI SOL, e.g. ttyS0,115200; empty for the screen only.",
+					&f.serial, f.checkSerial, true),
 			)
 		}},
 		{build: func() *huh.Group {
@@ -151,7 +150,7 @@ func (f *xenForm) pages() []page {
 			for _, d := range devs {
 				opts = append(opts, huh.NewOption(pciLabel(d), d.Address))
 			}
-			return huh.NewGroup(huh.NewMultiSelect[string]().Title("PCI devices to reserve for guests").
+			return huh.NewGroup(huh.NewMultiSelect[string]().Title(picksTitle(f.st, "PCI devices to reserve for guests", f.pass)).
 				Description("Hidden from dom0 at boot (xen-pciback) so that guests can own them. A device shares its IOMMU group with the others in it.").
 				Options(opts...).Value(&f.pass).Height(8))
 		}},
