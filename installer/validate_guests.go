@@ -192,7 +192,7 @@ func (v *validator) guest(f string, g Guest) {
 		addr, gw := n.IPv4.Address, n.IPv4.Gateway
 		switch {
 		case addr.IsValid():
-			v.fieldErrors(netsetup.CheckStaticIPv4(nf+".ipv4", "the guest's own address", addr, gw))
+			v.fieldErrors(netsetup.CheckStaticIPv4(nf+".ipv4", "the guest's own address", "its address", addr, gw))
 		case gw.IsValid():
 			v.bad(nf+".ipv4.gateway", "given without ipv4.address")
 		}

@@ -354,20 +354,21 @@ func (v *validator) ipv4(c IPv4) {
 		v.add("network.ipv4.mode", "%q is not an IPv4 mode (want dhcp, static or off)", c.Mode)
 		return
 	}
-	v.staticIPv4("network.ipv4", "the host's own address", c.Address, c.Gateway)
+	v.staticIPv4("network.ipv4", "the host's own address (network.ipv4.address)", "network.ipv4.address", c.Address, c.Gateway)
 }
 
 // CheckStaticIPv4 checks a static IPv4 address with its prefix and an optional gateway by
 // the rules of the host's own (network.ipv4): its problems are FieldErrors at
-// prefix+".address" and prefix+".gateway"; whose names the address in messages ("the
-// guest's own address"). Nil when both are fine.
-func CheckStaticIPv4(prefix, whose string, p netip.Prefix, g netip.Addr) error {
+// prefix+".address" and prefix+".gateway". Messages call the address own when the gateway
+// is the address itself ("the guest's own address") and subnetOf when it lies outside its
+// subnet ("its address"), in the words of whoever shows them.
+func CheckStaticIPv4(prefix, own, subnetOf string, p netip.Prefix, g netip.Addr) error {
 	v := &validator{}
-	v.staticIPv4(prefix, whose, p, g)
+	v.staticIPv4(prefix, own, subnetOf, p, g)
 	return errors.Join(v.errs...)
 }
 
-func (v *validator) staticIPv4(prefix, whose string, p netip.Prefix, g netip.Addr) {
+func (v *validator) staticIPv4(prefix, own, subnetOf string, p netip.Prefix, g netip.Addr) {
 	af, gf := prefix+".address", prefix+".gateway"
 	switch {
 	case !p.IsValid():
@@ -394,9 +395,9 @@ func (v *validator) staticIPv4(prefix, whose string, p netip.Prefix, g netip.Add
 	case !g.Is4():
 		v.add(gf, "%s is not an IPv4 address", g)
 	case g == p.Addr():
-		v.add(gf, "%s is %s (%s)", g, whose, af)
+		v.add(gf, "%s is %s", g, own)
 	case !p.Contains(g):
-		v.add(gf, "%s is outside the subnet %s of %s", g, p.Masked(), af)
+		v.add(gf, "%s is outside the subnet %s of %s", g, p.Masked(), subnetOf)
 	case p.Bits() <= 30 && (g == p.Masked().Addr() || g == broadcast4(p)):
 		v.add(gf, "%s is the network or broadcast address of %s", g, p.Masked())
 	}
