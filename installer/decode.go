@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"reflect"
 	"regexp"
@@ -342,6 +343,15 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		}
 		fresh := reflect.New(v.Type())
 		if err := fresh.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
+			switch v.Type() {
+			case reflect.TypeFor[netip.Prefix]():
+				// netip's own words (`netip.ParsePrefix("1.2.3"): no '/'`) are Go's.
+				d.fail(n, path, "%q is not an address with its prefix length (e.g. 192.0.2.10/24 or 2001:db8::10/64)", shown(n.Value))
+				return
+			case reflect.TypeFor[netip.Addr]():
+				d.fail(n, path, "%q is not an IP address (e.g. 192.0.2.1 or 2001:db8::1)", shown(n.Value))
+				return
+			}
 			// The types' messages quote the whole text (%q): show it cut.
 			msg := strings.ReplaceAll(err.Error(), strconv.Quote(n.Value), quoteCut(n.Value, maxQuotedRunes))
 			d.fail(n, path, "%s", msg)

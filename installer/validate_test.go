@@ -274,3 +274,26 @@ func TestParseAndValidateReportsBothKinds(t *testing.T) {
 		t.Errorf("problems = %v, want the unknown key and the gateway", got)
 	}
 }
+
+// TestAddressWordsAreOurs: an address that does not parse is refused in the answers' words,
+// with field and line, not in netip's ("netip.ParsePrefix(...): no '/'").
+func TestAddressWordsAreOurs(t *testing.T) {
+	file := base + "network:\n  ipv4:\n    mode: static\n    address: 10.0.0.5\n    gateway: 10.0.0.x\n"
+	_, err := Parse("answers.yaml", []byte(file), Defaults(nil))
+	got := Problems(err)
+	want := []string{
+		`answers.yaml:12:14: network.ipv4.address: "10.0.0.5" is not an address with its prefix length (e.g. 192.0.2.10/24 or 2001:db8::10/64)`,
+		`answers.yaml:13:14: network.ipv4.gateway: "10.0.0.x" is not an IP address (e.g. 192.0.2.1 or 2001:db8::1)`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Parse = %v, want %d problems", got, len(want))
+	}
+	for i, p := range got {
+		if p.Error() != want[i] {
+			t.Errorf("problem %d = %s\nwant        %s", i, p, want[i])
+		}
+		if strings.Contains(p.Error(), "netip") {
+			t.Errorf("problem %d speaks Go: %s", i, p)
+		}
+	}
+}

@@ -639,7 +639,9 @@ func printGuestProblems(w io.Writer, next installer.Answers, err error) error {
 	for _, p := range problems {
 		field := p.Field
 		if m := guestFieldRE.FindStringSubmatch(field); m != nil {
-			if i, _ := strconv.Atoi(m[1]); i < len(next.Guests) {
+			// Named by the guest's name, unless that is what is wrong with it (a name of 300
+			// characters is no label).
+			if i, _ := strconv.Atoi(m[1]); i < len(next.Guests) && guests.ValidName(next.Guests[i].Name) {
 				field = next.Guests[i].Name + ": " + strings.TrimPrefix(field, m[0])
 			}
 		}

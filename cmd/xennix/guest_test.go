@@ -152,6 +152,8 @@ func TestGuestCommands(t *testing.T) {
 		{"add-dry-run", "add db --memory 2GiB --dry-run", ""},
 		{"add-from", "add db --from testdata/guests/db.yaml", ""},
 		{"add-bad", "add db --memory 1MiB --pci 0000:99:00.0 --volume data", ""},
+		// A name that is itself the problem is not used to name the problems.
+		{"add-long-name", "add " + strings.Repeat("a", 300) + " --dry-run", ""},
 		{"add-declared", "add legacy", ""},
 		{"add-existing", "add web", ""},
 		{"add-rebuild-fails", "add db", "nixos-rebuild"},
