@@ -1,14 +1,12 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -71,9 +69,7 @@ func TestGuestsFlowAdd(t *testing.T) {
 		},
 		Declared: []DeclaredGuest{{Name: "legacy", Kind: guests.KindImage, MemoryMiB: 2048, VCPUs: 1}},
 	}
-	tm := newTermModel(t, newGuestsApp(context.Background(), o), 80, 24)
-	// Waits name text that differs from the previous page's from its first cell: the
-	// renderer redraws only what changed.
+	tm := newTermModel(t, newSettler(newGuestsApp(context.Background(), o)), 80, 24)
 	page := []struct{ wait, typ string }{
 		{"DNS label", "db"}, {"built with the host", ""}, {"empty: 1GiB", "2GiB"}, {"vCPUs", "2"},
 		{"Start with the host", ""}, {"guest storage", "20GiB"}, {"host does not use", ""},
@@ -103,19 +99,8 @@ func TestGuestsFlowAdd(t *testing.T) {
 		wait("guests after reboot"), press("a"),
 		wait("Applied."), press("enter"))
 	script = append([]act{wait("read-only here"), press("a")}, script...)
-	for _, a := range script {
-		switch {
-		case a.wait != "":
-			w := a.wait
-			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, waitTimeout)
-		case a.typ != "":
-			tm.Type(a.typ)
-		}
-		for _, k := range a.keys {
-			tm.Send(keyMsg(k))
-		}
-	}
-	final, ok := tm.FinalModel(t, 60*time.Second).(*guestsApp)
+	play(t, tm, script)
+	final, ok := tm.FinalModel(t).(*guestsApp)
 	if !ok {
 		t.Fatal("the final model is not the guests app")
 	}
@@ -162,7 +147,7 @@ func TestGuestsFlowEditRemove(t *testing.T) {
 		},
 		Declared: []DeclaredGuest{{Name: "legacy", Kind: guests.KindImage, MemoryMiB: 2048, VCPUs: 1}},
 	}
-	tm := newTermModel(t, newGuestsApp(context.Background(), o), 80, 24)
+	tm := newTermModel(t, newSettler(newGuestsApp(context.Background(), o)), 80, 24)
 	script := []act{
 		wait("read-only here"), press("e"), // web, the first guest
 		wait("built with the host"), press("enter"),
@@ -183,19 +168,8 @@ func TestGuestsFlowEditRemove(t *testing.T) {
 		wait("read-only here"), press("r"),
 		wait("guests will stop: debian"), wait("guests will restart: web"), press("a"),
 		wait("Applied."), press("enter"))
-	for _, a := range script {
-		switch {
-		case a.wait != "":
-			w := a.wait
-			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, waitTimeout)
-		case a.typ != "":
-			tm.Type(a.typ)
-		}
-		for _, k := range a.keys {
-			tm.Send(keyMsg(k))
-		}
-	}
-	if final, ok := tm.FinalModel(t, 60*time.Second).(*guestsApp); !ok || final.err != nil {
+	play(t, tm, script)
+	if final, ok := tm.FinalModel(t).(*guestsApp); !ok || final.err != nil {
 		t.Fatalf("final model %T, error %v", final, final.err)
 	}
 	mu.Lock()
