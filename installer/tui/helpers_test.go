@@ -192,15 +192,21 @@ func (d *driver) run(cmd tea.Cmd) {
 // state it waits for is there, and this only turns a hung program into a failure that
 // shows the screen, rather than the binary's panic.
 func safetyNet(t testing.TB) <-chan time.Time {
+	d, ok := beforeDeadline(t)
+	if !ok {
+		return nil
+	}
+	return time.After(d)
+}
+
+// beforeDeadline is the time left until shortly before the test binary's deadline.
+func beforeDeadline(t testing.TB) (time.Duration, bool) {
 	dt, ok := t.(interface{ Deadline() (time.Time, bool) })
 	if !ok {
-		return nil
+		return 0, false
 	}
 	dl, ok := dt.Deadline()
-	if !ok {
-		return nil
-	}
-	return time.After(time.Until(dl) - 20*time.Second)
+	return time.Until(dl) - 20*time.Second, ok
 }
 
 func (d *driver) send(msg tea.Msg) {
@@ -333,10 +339,8 @@ func (tm *termModel) WaitFor(t testing.TB, want string) {
 func (tm *termModel) FinalModel(t testing.TB) tea.Model {
 	t.Helper()
 	var opts []teatest.FinalOpt
-	if dt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
-		if dl, ok := dt.Deadline(); ok {
-			opts = append(opts, teatest.WithFinalTimeout(time.Until(dl)-20*time.Second))
-		}
+	if d, ok := beforeDeadline(t); ok {
+		opts = append(opts, teatest.WithFinalTimeout(d)) // the safety net
 	}
 	return tm.tm.FinalModel(t, opts...).(*settler).inner
 }
