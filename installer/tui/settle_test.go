@@ -5,7 +5,9 @@ import (
 	"reflect"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
+	"testing"
 
 	"charm.land/bubbles/v2/cursor"
 	tea "charm.land/bubbletea/v2"
@@ -199,4 +201,51 @@ func (s *settler) release() tea.Cmd {
 		cmds = append(cmds, s.deliver(k))
 	}
 	return tea.Batch(cmds...)
+}
+
+// orderModel records the messages it gets; "a" starts a command that returns only when
+// release is closed.
+type orderModel struct {
+	release chan struct{}
+	got     []string
+}
+
+type releasedMsg struct{}
+
+func (m *orderModel) Init() tea.Cmd { return nil }
+
+func (m *orderModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		m.got = append(m.got, msg.String())
+		switch msg.String() {
+		case "a":
+			return m, func() tea.Msg { <-m.release; return releasedMsg{} }
+		case "q":
+			return m, tea.Quit
+		}
+	case releasedMsg:
+		m.got = append(m.got, "released")
+	}
+	return m, nil
+}
+
+func (m *orderModel) View() tea.View { return tea.NewView(strings.Join(m.got, " ")) }
+
+// TestSettlerHoldsKeys: a key sent while a command is out reaches the model after that
+// command's message, and WaitFor sees the screen only once both keys were taken.
+func TestSettlerHoldsKeys(t *testing.T) {
+	m := &orderModel{release: make(chan struct{})}
+	tm := newTermModel(t, newSettler(m), 80, 24)
+	tm.Send(keyMsg("a"))
+	tm.Send(keyMsg("b"))
+	if st, _ := tm.s.settled(); st.keys == 2 {
+		t.Fatalf("settled with both keys taken while a's command is out: %q", st.screen)
+	}
+	close(m.release)
+	tm.WaitFor(t, "a released b")
+	tm.Send(keyMsg("q"))
+	if got := strings.Join(tm.FinalModel(t).(*orderModel).got, " "); got != "a released b q" {
+		t.Errorf("the model got %q, want a released b q", got)
+	}
 }
