@@ -9,7 +9,7 @@ build:
     go build -ldflags "-X main.version={{version}}" -o bin/xennix ./cmd/xennix
     ln -sf xennix bin/xennix-setup
 
-# Run every test (what CI runs after installing prerequisites: .ci/run).
+# Run every test (CI, .ci/run, runs them in two parts, all but the Xen VM tests with -race).
 test:
     go test ./...
 

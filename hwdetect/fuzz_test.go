@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -55,8 +56,14 @@ func FuzzParseUdevDB(f *testing.F) {
 	f.Add([]byte("E:ID_MODEL_ENC=\\x\\x4\\xzz\\x41\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rec, _ := parseUdevDB(b)
-		for _, v := range rec.Env {
-			udevDecode(v)
+		for k, v := range rec.Env {
+			if k == "" {
+				t.Errorf("parseUdevDB(%q) kept a property without a key", b)
+			}
+			// A decoded value is printable; one that would not be stays as udev wrote it.
+			if d := udevDecode(v); !printable(d) && d != strings.TrimSpace(v) {
+				t.Errorf("udevDecode(%q) = %q: neither printable nor the value as written", v, d)
+			}
 		}
 	})
 }
@@ -76,7 +83,15 @@ func FuzzParseMountinfo(f *testing.F) {
 
 func FuzzParseSwaps(f *testing.F) {
 	seedFiles(f, "proc/swaps")
-	f.Fuzz(func(t *testing.T, b []byte) { parseSwaps(b) })
+	f.Fuzz(func(t *testing.T, b []byte) {
+		devs, err := parseSwaps(b)
+		if err == nil && !bytes.HasPrefix(b, []byte("Filename")) {
+			t.Errorf("parseSwaps(%q) = %q without the Filename header and no error", b, devs)
+		}
+		if n := bytes.Count(b, []byte("\n")); len(devs) > n {
+			t.Errorf("parseSwaps(%q) found %d devices in %d lines after the header", b, len(devs), n)
+		}
+	})
 }
 
 func FuzzParseXLInfo(f *testing.F) {
@@ -85,8 +100,17 @@ func FuzzParseXLInfo(f *testing.F) {
 	}
 	f.Add([]byte("xen_version : 4\n  continued\nnr_cpus : 99999999999\ncores_per_socket : 0\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		parseXLInfo(b)
-		xlTopology(b)
+		xi, err := parseXLInfo(b)
+		if err == nil && xi.Version == "" && xi.VirtCaps == "" {
+			t.Errorf("parseXLInfo(%q) = %+v: neither version nor virt_caps, and no error", b, xi)
+		}
+		if xi.NrCPUs < 0 || xi.NrCPUs > 1<<20 {
+			t.Errorf("parseXLInfo(%q) nr_cpus %d, want 0 to 2^20", b, xi.NrCPUs)
+		}
+		// Cores are sockets times cores per socket: both known, or neither.
+		if sockets, cores := xlTopology(b); (sockets == 0) != (cores == 0) || cores < sockets {
+			t.Errorf("xlTopology(%q) = %d sockets, %d cores", b, sockets, cores)
+		}
 	})
 }
 
@@ -94,7 +118,19 @@ func FuzzParsePCIIDs(f *testing.F) {
 	f.Add([]byte(pciIDsSample))
 	f.Add([]byte("8086  \n\t\n\t12  x\nC 02  Network\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		parsePCIIDs(bytes.NewReader(b), map[string]bool{"8086": true, "1af4": true})
+		want := map[string]bool{"8086": true, "1af4": true}
+		ids, _ := parsePCIIDs(bytes.NewReader(b), want)
+		for v, name := range ids.Vendors {
+			if !want[v] || !printable(name) {
+				t.Errorf("parsePCIIDs(%q) kept vendor %s %q, want only 8086 and 1af4, printable", b, v, name)
+			}
+		}
+		for d, name := range ids.Devices {
+			v, _, _ := strings.Cut(d, ":")
+			if _, ok := ids.Vendors[v]; !ok || !printable(name) {
+				t.Errorf("parsePCIIDs(%q) kept device %s %q without its vendor or printable name", b, d, name)
+			}
+		}
 	})
 }
 

@@ -11,7 +11,10 @@ import (
 
 // TestMarshalRoundTrip checks that every example survives Marshal then Parse unchanged.
 func TestMarshalRoundTrip(t *testing.T) {
-	names, _ := fs.Glob(assets.Examples, "examples/*.yaml")
+	names, err := fs.Glob(assets.Examples, "examples/*.yaml")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("examples/*.yaml: %q, %v; want the examples", names, err)
+	}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			data, _ := fs.ReadFile(assets.Examples, name)

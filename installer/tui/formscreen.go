@@ -130,6 +130,12 @@ func (f *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return f, nil
 	}
+	if f.form.State != huh.StateNormal {
+		// The last page was completed (or aborted) and the move to the next screen is on
+		// its way: a message that lands before it (the cursor's blink, a late command's,
+		// a key typed fast) must not complete the page a second time and skip a screen.
+		return f, nil
+	}
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		fld := f.form.GetFocusedField()
 		fl, filterable := fld.(interface{ GetFiltering() bool })

@@ -1,14 +1,12 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -51,7 +49,9 @@ func guestsDiff(start installer.Answers) func(installer.Answers) (string, error)
 // function through the guests screens at 80x24: a gateway outside the subnet is refused at
 // its field, which the refusal names; the review says the guest starts and gets its device
 // after the reboot, and apply gets exactly the answers with the new guest.
-func TestGuestsFlowAdd(t *testing.T) {
+func TestGuestsFlowAdd(t *testing.T) { bothWays(t, guestsFlowAdd) }
+
+func guestsFlowAdd(t *testing.T, run func(*guestsApp, []act) *guestsApp) {
 	r, start := guestsFixture(t)
 	var (
 		mu      sync.Mutex
@@ -71,9 +71,6 @@ func TestGuestsFlowAdd(t *testing.T) {
 			Declared: []DeclaredGuest{{Name: "legacy", Kind: guests.KindImage, MemoryMiB: 2048, VCPUs: 1}},
 		},
 	}
-	tm := newTermModel(t, newGuestsApp(context.Background(), o), 80, 24)
-	// Waits name text that differs from the previous page's from its first cell: the
-	// renderer redraws only what changed.
 	page := []struct{ wait, typ string }{
 		{"DNS label", "db"}, {"built with the host", ""}, {"empty: 1GiB", "2GiB"}, {"vCPUs", "2"},
 		{"Start with the host", ""}, {"guest storage", "20GiB"}, {"host does not use", ""},
@@ -99,22 +96,7 @@ func TestGuestsFlowAdd(t *testing.T) {
 		wait("guests after reboot"), press("a"),
 		wait("Applied."), press("enter"))
 	script = append([]act{wait("read-only here"), press("a")}, script...)
-	for _, a := range script {
-		switch {
-		case a.wait != "":
-			w := a.wait
-			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, waitTimeout)
-		case a.typ != "":
-			tm.Type(a.typ)
-		}
-		for _, k := range a.keys {
-			tm.Send(keyMsg(k))
-		}
-	}
-	final, ok := tm.FinalModel(t, 60*time.Second).(*guestsApp)
-	if !ok {
-		t.Fatal("the final model is not the guests app")
-	}
+	final := run(newGuestsApp(context.Background(), o), script)
 	if final.err != nil {
 		t.Fatalf("RunGuests' error: %v", final.err)
 	}
@@ -139,7 +121,9 @@ func TestGuestsFlowAdd(t *testing.T) {
 
 // TestGuestsFlowEditRemove edits web's memory, removes debian, and reads on the review that
 // web restarts and debian stops; a declared guest's name is refused for a new guest.
-func TestGuestsFlowEditRemove(t *testing.T) {
+func TestGuestsFlowEditRemove(t *testing.T) { bothWays(t, guestsFlowEditRemove) }
+
+func guestsFlowEditRemove(t *testing.T, run func(*guestsApp, []act) *guestsApp) {
 	r, start := guestsFixture(t)
 	var (
 		mu  sync.Mutex
@@ -158,7 +142,6 @@ func TestGuestsFlowEditRemove(t *testing.T) {
 			Declared: []DeclaredGuest{{Name: "legacy", Kind: guests.KindImage, MemoryMiB: 2048, VCPUs: 1}},
 		},
 	}
-	tm := newTermModel(t, newGuestsApp(context.Background(), o), 80, 24)
 	script := []act{
 		wait("read-only here"), press("e"), // web, the first guest
 		wait("built with the host"), press("enter"),
@@ -179,20 +162,8 @@ func TestGuestsFlowEditRemove(t *testing.T) {
 		wait("read-only here"), press("r"),
 		wait("guests will stop: debian"), wait("guests will restart: web"), press("a"),
 		wait("Applied."), press("enter"))
-	for _, a := range script {
-		switch {
-		case a.wait != "":
-			w := a.wait
-			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, waitTimeout)
-		case a.typ != "":
-			tm.Type(a.typ)
-		}
-		for _, k := range a.keys {
-			tm.Send(keyMsg(k))
-		}
-	}
-	if final, ok := tm.FinalModel(t, 60*time.Second).(*guestsApp); !ok || final.err != nil {
-		t.Fatalf("final model %T, error %v", final, final.err)
+	if final := run(newGuestsApp(context.Background(), o), script); final.err != nil {
+		t.Fatalf("RunGuests' error: %v", final.err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -206,6 +177,34 @@ func TestGuestsFlowEditRemove(t *testing.T) {
 	if len(got.Guests) > 0 && got.Guests[0].Memory != 3*installer.GiB {
 		t.Errorf("web's memory %s, want 3GiB", got.Guests[0].Memory)
 	}
+}
+
+// bothWays runs a guests flow on a real bubbletea program at 80x24, and driven without a
+// terminal with a stray message before every message (see TestFlowsStray).
+func bothWays(t *testing.T, flow func(*testing.T, func(*guestsApp, []act) *guestsApp)) {
+	t.Run("program", func(t *testing.T) {
+		flow(t, func(g *guestsApp, script []act) *guestsApp {
+			tm := newTermModel(t, newSettler(g), 80, 24)
+			play(t, tm, script)
+			final, ok := tm.FinalModel(t).(*guestsApp)
+			if !ok {
+				t.Fatal("the final model is not the guests app")
+			}
+			return final
+		})
+	})
+	t.Run("driven-stray", func(t *testing.T) {
+		flow(t, func(g *guestsApp, script []act) *guestsApp {
+			d := &driver{t: t, m: g.app, root: g, stray: true}
+			d.m.resize(80, 24)
+			d.run(g.Init())
+			drive(t, d, script)
+			if !d.quit {
+				t.Fatalf("the run did not end after the apply; screen:\n%s", g.render())
+			}
+			return g
+		})
+	})
 }
 
 // TestGuestsListView pins the guests list at 80x24, colours off, and that it renders the same

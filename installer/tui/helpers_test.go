@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,7 +118,15 @@ type driver struct {
 	// message: what a key press costs, without the waits for timers (benchmarks).
 	busy    time.Duration
 	drawing bool
+	// stray, when set, delivers a message nobody expects before every other message: what
+	// a real program does when a timer (the cursor's blink) or a late command's message
+	// lands between two steps of a cascade. A flow must end the same with it.
+	stray   bool
+	inStray bool
 }
+
+// strayMsg is a message no screen handles.
+type strayMsg struct{}
 
 func newDriver(t testing.TB, o Options) *driver {
 	d := &driver{t: t, m: newApp(context.Background(), o)}
@@ -138,13 +147,18 @@ func newSetupDriver(t testing.TB, o SetupOptions) (*driver, *setupApp) {
 
 var cmdType = reflect.TypeFor[tea.Cmd]()
 
-// timerCmds are the commands that only wait for a clock: the cursor's blink (bubbles) and
-// tea.Tick (the app's progress tick). The driver never runs them; every other command runs
-// to its end, however long a loaded machine takes.
+// TestMain stops the clock for every test: the progress screen's tick never fires, so no
+// screen a test reads depends on how fast the machine is (TestProgressTick fires it by
+// hand).
+func TestMain(m *testing.M) {
+	tickAfter = func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
+	os.Exit(m.Run())
+}
+
+// timerCmds are the commands that only wait for a clock: the cursor's blink (bubbles). The
+// driver never runs them; every other command runs to its end.
 var timerCmds = map[string]bool{
 	"charm.land/bubbles/v2/cursor.(*Model).Blink.func1": true,
-	"charm.land/bubbletea/v2.Tick.func1":                true,
-	"charm.land/bubbletea/v2.Every.func1":               true,
 }
 
 func (d *driver) run(cmd tea.Cmd) {
@@ -160,8 +174,8 @@ func (d *driver) run(cmd tea.Cmd) {
 	var msg tea.Msg
 	select {
 	case msg = <-ch:
-	case <-time.After(time.Minute):
-		d.t.Fatalf("command %s did not return in a minute (a timer belongs in timerCmds)", name)
+	case <-safetyNet(d.t):
+		d.t.Fatalf("command %s did not return before the test's deadline (a timer belongs in timerCmds)", name)
 	}
 	if msg == nil {
 		return
@@ -172,11 +186,8 @@ func (d *driver) run(cmd tea.Cmd) {
 		}
 		return
 	}
-	switch msg.(type) {
-	case tea.QuitMsg:
+	if _, ok := msg.(tea.QuitMsg); ok {
 		d.quit = true
-		return
-	case tickMsg:
 		return
 	}
 	if reflect.TypeOf(msg).String() == "tea.windowSizeMsg" {
@@ -186,7 +197,37 @@ func (d *driver) run(cmd tea.Cmd) {
 	d.send(msg)
 }
 
+// safetyNet fires shortly before the test binary's deadline (go test -timeout), never when
+// there is none. It is no guess at how long anything takes: every wait ends as soon as the
+// state it waits for is there, and this only turns a hung program into a failure that
+// shows the screen, rather than the binary's panic.
+func safetyNet(t testing.TB) <-chan time.Time {
+	d, ok := beforeDeadline(t)
+	if !ok {
+		return nil
+	}
+	return time.After(d)
+}
+
+// beforeDeadline is the time left until shortly before the test binary's deadline.
+func beforeDeadline(t testing.TB) (time.Duration, bool) {
+	dt, ok := t.(interface{ Deadline() (time.Time, bool) })
+	if !ok {
+		return 0, false
+	}
+	dl, ok := dt.Deadline()
+	return time.Until(dl) - 20*time.Second, ok
+}
+
 func (d *driver) send(msg tea.Msg) {
+	if d.stray && !d.inStray {
+		d.inStray = true
+		d.send(strayMsg{})
+		d.inStray = false
+		if d.quit {
+			return
+		}
+	}
 	start := time.Now()
 	_, cmd := d.root.Update(msg)
 	if d.drawing {
@@ -251,65 +292,65 @@ func (d *driver) expect(id screenID) {
 	}
 }
 
-// termModel runs a model as a real program through teatest at a fixed size; the flows wait
-// for each screen before sending the next keys.
+// termModel runs a model through a settler in a real program (teatest) at a fixed size.
 type termModel struct {
 	tm   *teatest.TestModel
-	buf  []byte // all output so far
-	mark int    // where the chunk that satisfied the last wait began
 	s    *settler
+	sent int // keys sent
 }
 
-func newTermModel(t testing.TB, m tea.Model, w, h int) *termModel {
-	tm := &termModel{tm: teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))}
-	tm.s, _ = m.(*settler)
-	return tm
+func newTermModel(t testing.TB, s *settler, w, h int) *termModel {
+	return &termModel{tm: teatest.NewTestModel(t, s, teatest.WithInitialTermSize(w, h)), s: s}
 }
 
-func (tm *termModel) Send(m tea.Msg) { tm.tm.Send(m) }
-
-func (tm *termModel) Type(s string) { tm.tm.Type(s) }
-
-// waitTimeout bounds one wait for a screen in the teatest flows: generous, because on a
-// loaded 2-core machine (QEMU's Xen VM tests beside them) a program can be starved for many
-// seconds; a wait that fails says which commands were still out.
-const waitTimeout = 2 * time.Minute
-
-// WaitFor waits until the output since the chunk that satisfied the previous wait meets cond.
-// Keeping that chunk in view matters: the renderer may draw the next page's labels in the
-// same write as the ones the previous wait looked for.
-func (tm *termModel) WaitFor(t testing.TB, cond func([]byte) bool, d time.Duration) {
-	t.Helper()
-	if tm.s != nil {
-		// The screen as the model draws it once settled: the state, not the byte stream
-		// (whose renderer sends only what changed, "wap" for "Swap" after "Storage").
-		for start := time.Now(); !cond([]byte(tm.s.Screen())); time.Sleep(5 * time.Millisecond) {
-			if time.Since(start) > d {
-				t.Fatalf("WaitFor: condition not met after %s (%s). The screen:\n%s", d, tm.s.Pending(), tm.s.Screen())
-			}
-		}
-		return
+// Send sends a message; the program takes it in order with the keys before it.
+func (tm *termModel) Send(m tea.Msg) {
+	if _, ok := m.(tea.KeyPressMsg); ok {
+		tm.sent++
 	}
-	out := tm.tm.Output()
-	chunk := make([]byte, 64*1024)
-	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
-		before := len(tm.buf)
-		n, _ := out.Read(chunk)
-		tm.buf = append(tm.buf, chunk[:n]...)
-		if cond(tm.buf[tm.mark:]) {
-			tm.mark = before
-			if n == 0 {
-				tm.mark = len(tm.buf)
+	tm.tm.Send(m)
+}
+
+// Type sends the text as key presses.
+func (tm *termModel) Type(s string) {
+	for _, r := range s {
+		tm.Send(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+// WaitFor waits until the program has taken every key sent so far and settled, then checks
+// that its screen shows want. Nothing else moves a settled program on (its only timers
+// are the cursor's blink and the tick TestMain stops), so a screen without want fails at
+// once instead of after a timeout.
+func (tm *termModel) WaitFor(t testing.TB, want string) {
+	t.Helper()
+	net := safetyNet(t)
+	for {
+		st, changed := tm.s.settled()
+		switch {
+		case st.n > 0 && st.keys == tm.sent:
+			if !strings.Contains(st.screen, want) {
+				t.Fatalf("WaitFor(%q): the program settled after all %d keys without it. The screen:\n%s", want, tm.sent, st.screen)
 			}
 			return
+		case st.quit:
+			t.Fatalf("WaitFor(%q): the program ended after %d of %d keys. The last screen:\n%s", want, st.keys, tm.sent, st.screen)
 		}
-		if time.Since(start) > d {
-			t.Fatalf("WaitFor: condition not met after %s. Last output:\n%s", d, tm.buf[max(tm.mark, len(tm.buf)-2000):])
+		select {
+		case <-changed:
+		case <-net:
+			t.Fatalf("WaitFor(%q): the program has not settled after %d keys before the test's deadline (%s). The last settled screen (%d keys):\n%s",
+				want, tm.sent, tm.s.Pending(), st.keys, st.screen)
 		}
 	}
 }
 
-func (tm *termModel) FinalModel(t testing.TB, d time.Duration) tea.Model {
+// FinalModel waits for the program to end and returns the model inside the settler.
+func (tm *termModel) FinalModel(t testing.TB) tea.Model {
 	t.Helper()
-	return tm.tm.FinalModel(t, teatest.WithFinalTimeout(d))
+	var opts []teatest.FinalOpt
+	if d, ok := beforeDeadline(t); ok {
+		opts = append(opts, teatest.WithFinalTimeout(d)) // the safety net
+	}
+	return tm.tm.FinalModel(t, opts...).(*settler).inner
 }

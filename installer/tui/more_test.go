@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/xennix/xennix/installer"
 )
 
@@ -144,20 +146,43 @@ func BenchmarkFirstFrame(b *testing.B) {
 
 // syncBuffer is an output buffer that a running program writes while the test reads it.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu    sync.Mutex
+	b     bytes.Buffer
+	want  string
+	found chan struct{}
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.b.Write(p)
+	n, err := s.b.Write(p)
+	s.check()
+	return n, err
 }
 
 func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// await returns a channel closed once the output holds want: the test waits for what the
+// program writes, not for a while.
+func (s *syncBuffer) await(want string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.want, s.found = want, make(chan struct{})
+	found := s.found
+	s.check()
+	return found
+}
+
+// check closes found when the output holds want; s.mu is held.
+func (s *syncBuffer) check() {
+	if s.found != nil && strings.Contains(s.b.String(), s.want) {
+		close(s.found)
+		s.found = nil
+	}
 }
 
 // TestAccessibleChecksTypedValue types a static address (checked against the value typed,
@@ -211,18 +236,59 @@ func TestAccessibleInterrupt(t *testing.T) {
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { _, err := Run(ctx, o); errc <- err }()
-	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), "Disk to install on"); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no prompt; output:\n%s", out.String())
-		}
+	select {
+	case <-out.await("Disk to install on"):
+	case err := <-errc:
+		t.Fatalf("Run = %v before the first prompt; output:\n%s", err, out.String())
+	case <-safetyNet(t):
+		t.Fatalf("no prompt; output:\n%s", out.String())
 	}
 	cancel()
+	// No line ever comes: Run returns only if the interrupt ends the prompt.
 	select {
 	case err := <-errc:
 		if !errors.Is(err, ErrQuit) {
 			t.Errorf("Run = %v, want ErrQuit", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-safetyNet(t):
 		t.Fatal("Run did not return after the interrupt")
+	}
+}
+
+// TestProgressTick fires the progress screen's tick by hand (TestMain stops it for every
+// other test): each tick advances the running step's spinner and asks for the next one, 120
+// ms later; a finished install asks for none.
+func TestProgressTick(t *testing.T) {
+	var asked []time.Duration
+	defer func(old func(time.Duration, func(time.Time) tea.Msg) tea.Cmd) { tickAfter = old }(tickAfter)
+	tickAfter = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
+		asked = append(asked, d)
+		return func() tea.Msg { return fn(time.Time{}) }
+	}
+	m := newApp(t.Context(), testOptions(t, "uefi-ext4-dhcp"))
+	p := m.screens[scrProgress].(*progress)
+	p.rows = []stepRow{{title: "Partition, format and mount nvme0n1", state: stepRunning}}
+	var frames []string
+	var cmd tea.Cmd = func() tea.Msg { return tickMsg{} }
+	for range 3 {
+		frames = append(frames, p.rowView(p.rows[0]))
+		msg := cmd()
+		if _, ok := msg.(tickMsg); !ok {
+			t.Fatalf("the tick's command returned %T, want tickMsg", msg)
+		}
+		_, cmd = p.Update(msg)
+		if cmd == nil {
+			t.Fatalf("after %d ticks the running install asks for no next tick", len(frames))
+		}
+	}
+	if p.frame != 3 || frames[0] == frames[1] || frames[1] == frames[2] {
+		t.Errorf("after 3 ticks frame = %d and the running row was drawn %q; want 3 and a new spinner glyph each time", p.frame, frames)
+	}
+	if want := []time.Duration{120 * time.Millisecond, 120 * time.Millisecond, 120 * time.Millisecond}; !slices.Equal(asked, want) {
+		t.Errorf("ticks asked for %v, want %v", asked, want)
+	}
+	p.finished = true
+	if _, cmd := p.Update(tickMsg{}); cmd != nil || p.frame != 3 {
+		t.Errorf("a finished install's tick: frame %d, next tick %v; want frame 3 and none", p.frame, cmd != nil)
 	}
 }

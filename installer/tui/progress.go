@@ -142,7 +142,7 @@ func listen(ch chan tea.Msg) tea.Cmd {
 }
 
 func tick() tea.Cmd {
-	return tea.Tick(120*time.Millisecond, func(time.Time) tea.Msg { return tickMsg{} })
+	return tickAfter(120*time.Millisecond, func(time.Time) tea.Msg { return tickMsg{} })
 }
 
 func (p *progress) Update(msg tea.Msg) (screen, tea.Cmd) {

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -51,27 +49,50 @@ func noColour(k string) string {
 	return map[string]string{"NO_COLOR": "1", "TERM": "xterm-256color"}[k]
 }
 
-// TestSetupFlow changes dom0's memory on an installed host through the setup screens,
-// reads the diff on the review and applies it.
-func TestSetupFlow(t *testing.T) {
-	r, start := setupFixture(t)
-	var (
-		mu      sync.Mutex
-		got     installer.Answers
-		applied int
-	)
-	o := SetupOptions{
+// setupRun is TestSetupFlow's options and what their Apply saw.
+type setupRun struct {
+	mu      sync.Mutex
+	got     installer.Answers
+	applied int
+}
+
+func (sr *setupRun) options(r hwdetect.Report, start installer.Answers) SetupOptions {
+	return SetupOptions{
 		Report: r, Answers: start, Getenv: noColour,
 		Diff: fakeDiff(start, &r),
 		Apply: func(_ context.Context, a installer.Answers) (string, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			got, applied = a, applied+1
+			sr.mu.Lock()
+			defer sr.mu.Unlock()
+			sr.got, sr.applied = a, sr.applied+1
 			return "wrote /etc/nixos/xennix/settings.nix\nran nixos-rebuild boot", nil
 		},
 	}
-	tm := newTermModel(t, newSettler(newSetupApp(context.Background(), o)), 80, 24)
-	script := flat(
+}
+
+// check compares what was applied and the final answers with a dom0 memory change alone.
+func (sr *setupRun) check(t *testing.T, start, final installer.Answers) {
+	t.Helper()
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	if sr.applied != 1 {
+		t.Fatalf("Apply called %d times, want 1", sr.applied)
+	}
+	got := sr.got
+	if got.Xen.Dom0Memory != 6*installer.GiB {
+		t.Errorf("applied dom0 memory %s, want 6GiB", got.Xen.Dom0Memory)
+	}
+	got.Xen.Dom0Memory = start.Xen.Dom0Memory
+	if !reflect.DeepEqual(got, start) {
+		t.Errorf("Apply got other changes than dom0 memory:\n got %+v\nwant %+v", got, start)
+	}
+	if final.Xen.Dom0Memory != 6*installer.GiB {
+		t.Errorf("final answers' dom0 memory %s, want 6GiB", final.Xen.Dom0Memory)
+	}
+}
+
+// setupScript changes dom0's memory to 6GiB, keeping everything else, and applies.
+func setupScript() []act {
+	return flat(
 		[]act{wait("not changeable"), press("enter")},
 		[]act{wait("Uplink"), press("enter", "enter")},
 		[]act{wait("members"), press("enter", "enter")},
@@ -91,39 +112,44 @@ func TestSetupFlow(t *testing.T) {
 		[]act{wait("+  dom0Memory = \"6GiB\""), press("a")},
 		[]act{wait("Applied."), press("enter")},
 	)
-	for _, a := range script {
-		switch {
-		case a.wait != "":
-			w := a.wait
-			tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte(w)) }, waitTimeout)
-		case a.typ != "":
-			tm.Type(a.typ)
-		}
-		for _, k := range a.keys {
-			tm.Send(keyMsg(k))
-		}
-	}
-	final, ok := tm.FinalModel(t, 60*time.Second).(*settler).inner.(*setupApp)
+}
+
+// TestSetupFlow changes dom0's memory on an installed host through the setup screens,
+// reads the diff on the review and applies it, on a real bubbletea program at 80x24.
+func TestSetupFlow(t *testing.T) {
+	r, start := setupFixture(t)
+	var sr setupRun
+	tm := newTermModel(t, newSettler(newSetupApp(context.Background(), sr.options(r, start))), 80, 24)
+	play(t, tm, setupScript())
+	final, ok := tm.FinalModel(t).(*setupApp)
 	if !ok {
 		t.Fatal("the final model is not the setup app")
 	}
 	if final.err != nil {
 		t.Fatalf("RunSetup's error: %v", final.err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if applied != 1 {
-		t.Fatalf("Apply called %d times, want 1", applied)
-	}
-	if got.Xen.Dom0Memory != 6*installer.GiB {
-		t.Errorf("applied dom0 memory %s, want 6GiB", got.Xen.Dom0Memory)
-	}
-	got.Xen.Dom0Memory = start.Xen.Dom0Memory
-	if !reflect.DeepEqual(got, start) {
-		t.Errorf("Apply got other changes than dom0 memory:\n got %+v\nwant %+v", got, start)
-	}
-	if !reflect.DeepEqual(final.st.a.Xen.Dom0Memory, 6*installer.GiB) {
-		t.Errorf("final answers' dom0 memory %s", final.st.a.Xen.Dom0Memory)
+	sr.check(t, start, final.st.a)
+}
+
+// TestSetupFlowDriven runs the same script without a terminal, checking each awaited word
+// is on the screen at that moment, and again with a stray message before every message
+// (see TestFlowsStray).
+func TestSetupFlowDriven(t *testing.T) {
+	for _, stray := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stray=%v", stray), func(t *testing.T) {
+			r, start := setupFixture(t)
+			var sr setupRun
+			d, s := newSetupDriver(t, sr.options(r, start))
+			d.stray = stray
+			drive(t, d, setupScript())
+			if !d.quit {
+				t.Fatalf("the run did not end after the apply; screen:\n%s", s.render())
+			}
+			if s.err != nil {
+				t.Fatalf("RunSetup's error: %v", s.err)
+			}
+			sr.check(t, start, s.st.a)
+		})
 	}
 }
 
@@ -149,11 +175,11 @@ func TestSetupQuit(t *testing.T) {
 			return "", nil
 		}}
 	tm := newTermModel(t, newSettler(newSetupApp(context.Background(), o)), 80, 24)
-	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("not changeable")) }, waitTimeout)
+	tm.WaitFor(t, "not changeable")
 	tm.Send(keyMsg("ctrl+c"))
-	tm.WaitFor(t, func(b []byte) bool { return bytes.Contains(b, []byte("Nothing has been changed")) }, waitTimeout)
+	tm.WaitFor(t, "Nothing has been changed")
 	tm.Send(keyMsg("y"))
-	final := tm.FinalModel(t, 60*time.Second).(*settler).inner.(*setupApp)
+	final := tm.FinalModel(t).(*setupApp)
 	if final.err != ErrQuit {
 		t.Fatalf("err = %v, want ErrQuit", final.err)
 	}
