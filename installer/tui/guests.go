@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,28 +38,11 @@ type DeclaredGuest struct {
 // RunGuests runs the guests screens over o.Answers and applies the result on confirmation,
 // like RunSetup. It returns the answers as edited, and ErrQuit when the operator quit.
 func RunGuests(ctx context.Context, o GuestsOptions) (installer.Answers, error) {
-	if o.Input == nil {
-		o.Input = os.Stdin
-	}
-	if o.Output == nil {
-		o.Output = os.Stdout
-	}
-	if o.Getenv == nil {
-		o.Getenv = os.Getenv
-	}
+	defaultTerminal(&o.Input, &o.Output, &o.Getenv)
 	if o.Accessible {
 		return runGuestsAccessible(ctx, o)
 	}
-	m := newGuestsApp(ctx, o)
-	opts := append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.Input), tea.WithOutput(o.Output)}, o.ProgramOptions...)
-	final, err := tea.NewProgram(m, opts...).Run()
-	if s, ok := final.(*guestsApp); ok {
-		if err == nil {
-			err = s.err
-		}
-		return s.st.a, err
-	}
-	return o.Answers, err
+	return runScreens(ctx, newGuestsApp(ctx, o), o.Input, o.Output, o.ProgramOptions, o.Answers)
 }
 
 // guestsApp is the root model with two screens: the guests list (in the welcome slot) and

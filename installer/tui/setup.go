@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -57,28 +56,11 @@ var setupTitles = map[screenID]string{scrWelcome: "This host", scrGuests: "Guest
 // screens, shows the diff and applies it on confirmation. It returns the answers as
 // edited, and ErrQuit when the operator quit (nothing was applied) or an Apply error.
 func RunSetup(ctx context.Context, o SetupOptions) (installer.Answers, error) {
-	if o.Input == nil {
-		o.Input = os.Stdin
-	}
-	if o.Output == nil {
-		o.Output = os.Stdout
-	}
-	if o.Getenv == nil {
-		o.Getenv = os.Getenv
-	}
+	defaultTerminal(&o.Input, &o.Output, &o.Getenv)
 	if o.Accessible {
 		return runSetupAccessible(ctx, o)
 	}
-	m := newSetupApp(ctx, o)
-	opts := append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.Input), tea.WithOutput(o.Output)}, o.ProgramOptions...)
-	final, err := tea.NewProgram(m, opts...).Run()
-	if s, ok := final.(*setupApp); ok {
-		if err == nil {
-			err = s.err
-		}
-		return s.st.a, err
-	}
-	return o.Answers, err
+	return runScreens(ctx, newSetupApp(ctx, o), o.Input, o.Output, o.ProgramOptions, o.Answers)
 }
 
 // setupApp is the installer's root model with the setup screens, and its own header.

@@ -82,26 +82,47 @@ const KeyFile = installer.WorkDir + "/luks.key"
 // Run asks for the answers on a terminal and, when Install is set, installs. It returns
 // the answers taken from the final model; ErrQuit when the operator quit.
 func Run(ctx context.Context, o Options) (installer.Answers, error) {
-	if o.Input == nil {
-		o.Input = os.Stdin
-	}
-	if o.Output == nil {
-		o.Output = os.Stdout
-	}
-	if o.Getenv == nil {
-		o.Getenv = os.Getenv
-	}
+	defaultTerminal(&o.Input, &o.Output, &o.Getenv)
 	if o.Accessible {
 		return runAccessible(ctx, o)
 	}
-	m := newApp(ctx, o)
-	opts := append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.Input), tea.WithOutput(o.Output)}, o.ProgramOptions...)
-	final, err := tea.NewProgram(m, opts...).Run()
-	if a, ok := final.(*app); ok {
-		if err == nil {
-			err = a.err
-		}
-		return a.st.a, err
+	return runScreens(ctx, newApp(ctx, o), o.Input, o.Output, o.ProgramOptions, o.Base)
+}
+
+// defaultTerminal fills in the process's own terminal and environment where a run of the
+// screens was given none.
+func defaultTerminal(in *io.Reader, out *io.Writer, getenv *func(string) string) {
+	if *in == nil {
+		*in = os.Stdin
 	}
-	return o.Base, err
+	if *out == nil {
+		*out = os.Stdout
+	}
+	if *getenv == nil {
+		*getenv = os.Getenv
+	}
+}
+
+// rootModel is a root model of the screens (the installer's, xennix-setup's, the guests'):
+// when the program ends, the answers as the screens left them and why it ended.
+type rootModel interface {
+	tea.Model
+	outcome() (installer.Answers, error)
+}
+
+func (m *app) outcome() (installer.Answers, error) { return m.st.a, m.err }
+
+// runScreens runs the root model m full-screen and returns its outcome; the answers it was
+// given when the program did not even start.
+func runScreens(ctx context.Context, m rootModel, in io.Reader, out io.Writer, extra []tea.ProgramOption, given installer.Answers) (installer.Answers, error) {
+	opts := append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)}, extra...)
+	final, err := tea.NewProgram(m, opts...).Run()
+	if f, ok := final.(rootModel); ok {
+		a, ferr := f.outcome()
+		if err == nil {
+			err = ferr
+		}
+		return a, err
+	}
+	return given, err
 }
