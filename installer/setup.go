@@ -331,20 +331,45 @@ type ApplyResult struct {
 	Output  []byte   // nixos-rebuild's output
 }
 
+// Preview is what applying answers would do: the files that change, and how the change is
+// activated (switch, or boot with the reasons). Apply does exactly this.
+type Preview struct {
+	Changes []Change
+	Mode    RebuildMode
+	Why     []string
+	// Guests is what the switch does to the tool's guests.
+	Guests GuestEffects
+	record Answers
+}
+
+// Preview says what Apply would do with next, changing nothing. Nothing to change is no
+// error: an empty Changes.
+func (h InstalledHost) Preview(next Answers, writeAnswers bool) (Preview, error) {
+	resolved, changes, err := h.changes(next, writeAnswers)
+	if err != nil {
+		return Preview{}, err
+	}
+	// Compared as the host records them, so that "auto" resolved to the size installed
+	// with is no change.
+	mode, why := Activation(h.Applied, resolved.Record)
+	if h.NoApplied {
+		mode, why = RebuildBoot, []string{"this host has no record of the answers last applied, so what changed cannot be told"}
+	}
+	return Preview{Changes: changes, Mode: mode, Why: why, Guests: EffectsOnGuests(h.Applied, next), record: resolved.Record}, nil
+}
+
 // Apply writes the changed files atomically (each previous version kept as <file>.prev),
 // then runs nixos-rebuild switch — or boot, when the change only takes effect after a
 // reboot. If the rebuild fails, every file is restored byte for byte and the error returned.
 // With nothing to change it writes nothing and runs nothing.
 func (h InstalledHost) Apply(ctx context.Context, next Answers, writeAnswers bool, runner Runner) (ApplyResult, error) {
-	resolved, changes, err := h.changes(next, writeAnswers)
+	pv, err := h.Preview(next, writeAnswers)
+	changes := pv.Changes
 	if err != nil || len(changes) == 0 {
 		return ApplyResult{Changes: changes}, err
 	}
-	mode, why := Activation(h.Applied, resolved.Record)
-	if h.NoApplied {
-		mode, why = RebuildBoot, []string{"this host has no record of the answers last applied, so what changed cannot be told"}
-	}
-	res := ApplyResult{Changes: changes, Mode: mode, Why: why}
+	mode := pv.Mode
+	res := ApplyResult{Changes: changes, Mode: mode, Why: pv.Why}
 	restore := func() error {
 		var errs []error
 		for _, c := range changes {
@@ -386,7 +411,7 @@ func (h InstalledHost) Apply(ctx context.Context, next Answers, writeAnswers boo
 		}
 		return res, fmt.Errorf("the rebuild failed, the previous files are back in place: %w", err)
 	}
-	rec, err := resolved.Record.withoutHashes().Marshal(answersHeader...)
+	rec, err := pv.record.withoutHashes().Marshal(answersHeader...)
 	if err == nil {
 		err = WriteFileAtomic(filepath.Join(h.Root, AppliedFile), rec, 0o600)
 	}

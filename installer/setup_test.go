@@ -278,3 +278,38 @@ func TestSetupRerendersInstalledTree(t *testing.T) {
 		})
 	}
 }
+
+// TestPreviewIsWhatApplyDoes: the mode a diff announces is the mode apply runs. Answers
+// that leave dom0's memory to the machine (auto) on a host installed with an explicit size
+// are compared as the host records them: auto resolves on this machine, and the change is
+// a reboot only when the size it resolves to differs.
+func TestPreviewIsWhatApplyDoes(t *testing.T) {
+	for _, name := range exampleNames(t) {
+		t.Run(name, func(t *testing.T) {
+			root, rep := installedTree(t, name)
+			h, err := LoadHost(root, rep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := h.Answers
+			next.Xen.Dom0Memory, next.Xen.Dom0VCPUs = 0, 0 // auto
+			next.Host.Timezone = "Pacific/Chatham"        // a change that needs no reboot
+			pv, err := h.Preview(next, true)
+			if err != nil || len(pv.Changes) == 0 {
+				t.Fatalf("Preview = %d changes, %v", len(pv.Changes), err)
+			}
+			auto, vcpus := Dom0Sizes(next.Xen, rep)
+			same := auto == h.Applied.Xen.Dom0Memory && vcpus == h.Applied.Xen.Dom0VCPUs
+			if want := map[bool]RebuildMode{true: RebuildSwitch, false: RebuildBoot}[same]; pv.Mode != want {
+				t.Errorf("Preview mode %s (%v); dom0 auto is %s/%d, installed %s/%d: want %s", pv.Mode, pv.Why, auto, vcpus, h.Applied.Xen.Dom0Memory, h.Applied.Xen.Dom0VCPUs, want)
+			}
+			res, err := h.Apply(context.Background(), next, true, &rebuildRunner{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Mode != pv.Mode || strings.Join(res.Why, ",") != strings.Join(pv.Why, ",") {
+				t.Errorf("Apply ran %s (%v), the preview said %s (%v)", res.Mode, res.Why, pv.Mode, pv.Why)
+			}
+		})
+	}
+}

@@ -551,19 +551,18 @@ func guestState(root string) (guests.Manifest, func(string) bool, error) {
 // applyGuests shows the diff of changed answers and applies it as xennix-setup apply does.
 func applyGuests(cmd *cobra.Command, h installer.InstalledHost, next installer.Answers, dryRun bool) error {
 	w := cmd.OutOrStdout()
-	changes, err := h.Changes(next, true)
+	pv, err := h.Preview(next, true)
 	if err != nil {
 		return printGuestProblems(w, next, err)
 	}
-	if len(changes) == 0 {
+	if len(pv.Changes) == 0 {
 		fmt.Fprintln(w, "nothing to change")
 		return nil
 	}
-	fmt.Fprint(w, installer.Diff(changes))
-	fmt.Fprint(w, installer.EffectsOnGuests(h.Applied, next))
-	mode, why := installer.Activation(h.Applied, next)
+	fmt.Fprint(w, installer.Diff(pv.Changes))
+	fmt.Fprint(w, pv.Guests)
 	if dryRun {
-		fmt.Fprintf(w, "apply would run: nixos-rebuild %s%s\n", mode, because(why))
+		fmt.Fprintf(w, "apply would run: nixos-rebuild %s%s\n", pv.Mode, because(pv.Why))
 		return nil
 	}
 	res, err := h.Apply(cmd.Context(), next, true, guestRunner(cmd, h.Root, false))
@@ -689,15 +688,7 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 				SetupOptions: tui.SetupOptions{
 					Report: rep, Answers: h.Answers, Input: in, Output: w, Accessible: f.accessible, Declared: declaredGuests(h),
 					Diff: func(next installer.Answers) (string, error) {
-						changes, err := h.Changes(next, true)
-						if err != nil || len(changes) == 0 {
-							return "", err
-						}
-						mode, why := installer.Activation(h.Applied, next)
-						if f.root != "/" {
-							return installer.Diff(changes) + fmt.Sprintf("apply will build %s (with --root nothing is activated)\n", filepath.Join(f.root, "etc/nixos")), nil
-						}
-						return installer.Diff(changes) + fmt.Sprintf("apply will run: nixos-rebuild %s%s\n", mode, because(why)), nil
+						return previewText(h, next, f.root, false)
 					},
 					Apply: func(ctx context.Context, next installer.Answers) (string, error) {
 						res, err := h.Apply(ctx, next, true, guestRunner(cmd, f.root, false))

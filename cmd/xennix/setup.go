@@ -68,15 +68,7 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 			_, err = tui.RunSetup(cmd.Context(), tui.SetupOptions{
 				Report: rep, Answers: h.Answers, Input: in, Output: w, Accessible: f.accessible, Declared: declaredGuests(h),
 				Diff: func(next installer.Answers) (string, error) {
-					changes, err := h.Changes(next, true)
-					if err != nil || len(changes) == 0 {
-						return "", err
-					}
-					mode, why := installer.Activation(h.Applied, next)
-					if f.root != "/" {
-						return installer.Diff(changes) + installer.EffectsOnGuests(h.Applied, next).String() + fmt.Sprintf("apply will build %s (with --root nothing is activated)\n", filepath.Join(f.root, "etc/nixos")), nil
-					}
-					return installer.Diff(changes) + installer.EffectsOnGuests(h.Applied, next).String() + fmt.Sprintf("apply will run: nixos-rebuild %s%s\n", mode, because(why)), nil
+					return previewText(h, next, f.root, true)
 				},
 				Apply: func(ctx context.Context, next installer.Answers) (string, error) {
 					res, err := h.Apply(ctx, next, true, setupRunner(f.root))
@@ -123,18 +115,17 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 			if err != nil {
 				return err
 			}
-			changes, err := h.Changes(next, f.answers != "")
+			pv, err := h.Preview(next, f.answers != "")
 			if err != nil {
 				return printProblems(cmd.OutOrStdout(), "the answers", err)
 			}
-			if len(changes) == 0 {
+			if len(pv.Changes) == 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), "nothing to change")
 				return nil
 			}
-			fmt.Fprint(cmd.OutOrStdout(), installer.Diff(changes))
-			fmt.Fprint(cmd.OutOrStdout(), installer.EffectsOnGuests(h.Applied, next))
-			mode, why := installer.Activation(h.Applied, next)
-			fmt.Fprintf(cmd.OutOrStdout(), "apply would run: nixos-rebuild %s%s\n", mode, because(why))
+			fmt.Fprint(cmd.OutOrStdout(), installer.Diff(pv.Changes))
+			fmt.Fprint(cmd.OutOrStdout(), pv.Guests)
+			fmt.Fprintf(cmd.OutOrStdout(), "apply would run: nixos-rebuild %s%s\n", pv.Mode, because(pv.Why))
 			return nil
 		},
 	}
@@ -318,4 +309,22 @@ func tailLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// previewText is the review screens' diff: the files, what happens to the guests (unless
+// the screens say it themselves), and how apply activates the change. Empty when nothing
+// changes.
+func previewText(h installer.InstalledHost, next installer.Answers, root string, guests bool) (string, error) {
+	pv, err := h.Preview(next, true)
+	if err != nil || len(pv.Changes) == 0 {
+		return "", err
+	}
+	text := installer.Diff(pv.Changes)
+	if guests {
+		text += pv.Guests.String()
+	}
+	if root != "/" {
+		return text + fmt.Sprintf("apply will build %s (with --root nothing is activated)\n", filepath.Join(root, "etc/nixos")), nil
+	}
+	return text + fmt.Sprintf("apply will run: nixos-rebuild %s%s\n", pv.Mode, because(pv.Why)), nil
 }
