@@ -293,7 +293,7 @@ func TestPreviewIsWhatApplyDoes(t *testing.T) {
 			}
 			next := h.Answers
 			next.Xen.Dom0Memory, next.Xen.Dom0VCPUs = 0, 0 // auto
-			next.Host.Timezone = "Pacific/Chatham"        // a change that needs no reboot
+			next.Host.Timezone = "Pacific/Chatham"         // a change that needs no reboot
 			pv, err := h.Preview(next, true)
 			if err != nil || len(pv.Changes) == 0 {
 				t.Fatalf("Preview = %d changes, %v", len(pv.Changes), err)
