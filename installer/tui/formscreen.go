@@ -31,9 +31,10 @@ type formSpec interface {
 	// It writes whatever parses even when it fails, so going back keeps what was typed.
 	apply() error
 	// intro is text above the form; live is shown under it and re-evaluated after every
-	// key (validation as you type).
+	// key (validation as you type), leaving out shown, the refusal the focused field shows
+	// already.
 	intro() string
-	live() string
+	live(shown string) string
 	// labels name the screen's fields by the answers' keys (longest prefix wins), so that a
 	// refusal names the field the operator sees, not a key of the answers file.
 	labels() map[string]string
@@ -223,7 +224,13 @@ func (f *formScreen) View() string {
 	} else {
 		parts = append(parts, s.Muted.Render("Press enter to continue."))
 	}
-	if l := f.spec.live(); l != "" {
+	shown := ""
+	if f.form != nil {
+		if fld := f.form.GetFocusedField(); fld != nil && fld.Error() != nil {
+			shown = fld.Error().Error()
+		}
+	}
+	if l := f.spec.live(shown); l != "" {
 		parts = append(parts, l)
 	}
 	if f.problem != "" {

@@ -524,10 +524,11 @@ func (d *guestDraft) input(st *state, title, desc string, v *string, check func(
 // is shown (under the field, after a plain prompt, in a log of the session).
 func named(title string, check func(string) error) func(string) error {
 	return func(s string) error {
-		if err := check(s); err != nil {
-			return fmt.Errorf("%s: %w", title, err)
+		err := check(s)
+		if err == nil || strings.HasPrefix(err.Error(), title+":") {
+			return err
 		}
-		return nil
+		return fmt.Errorf("%s: %w", title, err)
 	}
 }
 

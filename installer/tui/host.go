@@ -104,8 +104,8 @@ func fileKeys(path string) ([]string, error) {
 	return out, nil
 }
 
-func (f *hostForm) intro() string { return "" }
-func (f *hostForm) live() string  { return "" }
+func (f *hostForm) intro() string      { return "" }
+func (f *hostForm) live(string) string { return "" }
 
 func (f *hostForm) labels() map[string]string {
 	return map[string]string{

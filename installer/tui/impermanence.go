@@ -54,7 +54,7 @@ func (f *impermanenceForm) intro() string {
 	return wrapText("Impermanence resets / at every boot; only /nix and /persist survive, and what is listed here. Always kept: "+strings.Join(defaultPersisted, ", ")+".", f.st.width()) + "\n" + s.Muted.Render("")
 }
 
-func (f *impermanenceForm) live() string { return "" }
+func (f *impermanenceForm) live(string) string { return "" }
 
 func (f *impermanenceForm) labels() map[string]string {
 	return map[string]string{

@@ -150,7 +150,7 @@ func bridgeName(a installer.Answers) string {
 }
 
 // live shows the network problems of what is typed so far.
-func (f *networkForm) live() string {
+func (f *networkForm) live(shown string) string {
 	saved := f.st.a.Network
 	defer func() { f.st.a.Network = saved }()
 	f.write()
@@ -166,7 +166,11 @@ func (f *networkForm) live() string {
 		if errors.As(err, &fe) && inSection(fe.Field, "network.bond") && !f.st.tried {
 			continue // no member picked yet
 		}
-		lines = append(lines, hang(f.st.styles.Error.Render("! "), describe(err, f.labels()), f.st.width()))
+		text := describe(err, f.labels())
+		if text == shown {
+			continue // the field shows it
+		}
+		lines = append(lines, hang(f.st.styles.Error.Render("! "), text, f.st.width()))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -20,6 +20,8 @@ func (st *state) textField(title, desc string, v *string, check func(string) err
 	if check == nil {
 		check = func(string) error { return nil }
 	}
+	// A refusal is shown below the page's fields: it names the one it is about.
+	check = named(title, check)
 	if !st.opts.Accessible {
 		return in.Validate(orCurrent(v, check))
 	}

@@ -432,3 +432,28 @@ func TestSwapTooSmallRefusedWhereTyped(t *testing.T) {
 	d.keys("enter", "enter", "enter")
 	d.expect(scrImpermanence)
 }
+
+// TestNetworkRefusalOnceWithItsField types VLAN 5000: the refusal names the field and is
+// shown once, by the field, not again in the network's live problems.
+func TestNetworkRefusalOnceWithItsField(t *testing.T) {
+	d := newDriver(t, testOptions(t, "uefi-ext4-dhcp"))
+	d.keys("enter", "space", "enter")
+	d.expect(scrStorage)
+	for range 20 {
+		if d.screen() == scrNetwork && strings.Contains(plainView(d.m), "┃ Management VLAN") {
+			break
+		}
+		d.keys("enter")
+	}
+	if v := plainView(d.m); !strings.Contains(v, "┃ Management VLAN") {
+		t.Fatalf("not at the VLAN field:\n%s", v)
+	}
+	d.typ("5000")
+	d.keys("enter")
+	v := plainView(d.m)
+	checkLines(t, v, 80, 24)
+	const msg = "Management VLAN: 5000 is not a VLAN id"
+	if n := strings.Count(v, msg); n != 1 {
+		t.Errorf("%q shown %d times, want once:\n%s", msg, n, v)
+	}
+}

@@ -153,7 +153,7 @@ func (f *storageForm) intro() string {
 	return f.st.styles.Muted.Render(wrapText("Not offered on these disks: "+strings.Join(not, "; "), f.st.width()))
 }
 
-func (f *storageForm) live() string { return "" }
+func (f *storageForm) live(string) string { return "" }
 
 func (f *storageForm) labels() map[string]string {
 	return map[string]string{

@@ -56,7 +56,7 @@ func (f *xenForm) intro() string {
 	return wrapText("dom0 is the Linux that runs Xen's tools and the guests' disk and network I/O; guests get the rest of the machine.", f.st.width())
 }
 
-func (f *xenForm) live() string { return "" }
+func (f *xenForm) live(string) string { return "" }
 
 func (f *xenForm) labels() map[string]string {
 	return map[string]string{
