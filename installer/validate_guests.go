@@ -152,6 +152,14 @@ func (v *validator) guest(f string, g Guest) {
 	if g.ISO != "" {
 		if err := checkHostPath(g.ISO); err != nil {
 			v.bad(f+".iso", "%v", err)
+		} else if typ != guests.TypeHVM {
+			// An ISO is an emulated CD-ROM, which only an HVM guest's device model has: a
+			// PVH or PV NixOS guest would start without it, or not at all.
+			t := string(typ)
+			if t == "" {
+				t = "pvh (the default)"
+			}
+			v.bad(f+".iso", "an ISO is a CD-ROM of an hvm guest; this %s guest is %s: set type: hvm, or remove iso", kind, t)
 		}
 	}
 	for i, k := range g.SSHKeys {

@@ -69,6 +69,8 @@ func TestValidateGuests(t *testing.T) {
 		{"network address", guest("network:", "  - ipv4: {address: 192.0.2.0/24}"), []want{{"guests[0].network[0].ipv4.address", 12, "network address"}}},
 		{"gateway outside", guest("network:", "  - ipv4: {address: 192.0.2.20/24, gateway: 198.51.100.1}"), []want{{"guests[0].network[0].ipv4.gateway", 12, "outside the subnet 192.0.2.0/24"}}},
 		{"gateway alone", guest("network:", "  - ipv4: {gateway: 192.0.2.1}"), []want{{"guests[0].network[0].ipv4.gateway", 12, "without ipv4.address"}}},
+		{"iso on a pvh nixos guest", guest("iso: /var/lib/xen/iso/debian.iso"), []want{{"guests[0].iso", 11, "this nixos guest is pvh (the default)"}}},
+		{"iso on a pv nixos guest", guest("type: pv", "iso: /var/lib/xen/iso/debian.iso"), []want{{"guests[0].iso", 12, "this nixos guest is pv"}}},
 		{"network and no network", guest("no_network: true", "network: [{}]"), []want{{"guests[0].no_network", 11, "network lists interfaces"}}},
 		{"ssh key damaged", guest("ssh_keys: [ssh-ed25519 AAAA]"), []want{{"guests[0].ssh_keys[0]", 11, ""}}},
 		{"ssh keys for an iso guest", guest("kind: iso", "iso: /srv/a.iso", "ssh_keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC0/3/AsQp5CvKlxPyQoGVM2+WDfk3H+Ri/Wd3FN83hk ops@example.org']"), []want{{"guests[0].ssh_keys", 13, "only NixOS guests"}}},
