@@ -585,12 +585,30 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 // further down. A field that failed to decode keeps base's value for validation, and only
 // its decoding problem is reported.
 func ParseAndValidate(name string, data []byte, base Answers, r *hwdetect.Report) (Answers, error) {
+	return parseThen(name, data, base, func(a Answers) error { return a.Validate(r) })
+}
+
+// ParseAndResolve is ParseAndValidate that also resolves the answers on the machine (see
+// Resolve), validating them once. The Resolved is meaningful only without an error.
+func ParseAndResolve(name string, data []byte, base Answers, r *hwdetect.Report) (Answers, Resolved, error) {
+	var h Resolved
+	a, err := parseThen(name, data, base, func(a Answers) error {
+		var err error
+		h, err = Resolve(a, r)
+		return err
+	})
+	return a, h, err
+}
+
+// parseThen parses the answers and checks them with check, reporting the problems of both
+// together; a check's problem at a field that did not parse is left out (it says the same).
+func parseThen(name string, data []byte, base Answers, check func(Answers) error) (Answers, error) {
 	a, perr := Parse(name, data, base)
 	parsed := Problems(perr)
 	if len(parsed) > 0 && len(a.pos) == 0 {
 		return a, perr // not even YAML: nothing to validate
 	}
-	verr := a.Validate(r)
+	verr := check(a)
 	if perr == nil {
 		return a, verr
 	}

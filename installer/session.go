@@ -16,8 +16,8 @@ import (
 	"github.com/xennix/xennix/hwdetect"
 )
 
-// PlanInstall makes the plan that installs the answers on the machine: the one place where
-// the headless install, `xennix plan` and the TUI's review make it.
+// PlanInstall resolves the answers on the machine and makes the plan that installs them, for
+// the TUI's review (answers from a file are resolved as they are read: ParseAndResolve).
 func PlanInstall(a Answers, r hwdetect.Report, o PlanOptions) (Plan, error) {
 	h, err := Resolve(a, &r)
 	if err != nil {

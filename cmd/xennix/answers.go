@@ -57,7 +57,7 @@ summary of what would be installed and exits 0.`,
 			if err != nil {
 				return err
 			}
-			a, err := installer.ParseAndValidate(args[0], data, installer.Defaults(rep), rep)
+			_, h, err := installer.ParseAndResolve(args[0], data, installer.Defaults(rep), rep)
 			if problems := installer.Problems(err); len(problems) > 0 {
 				out := cmd.OutOrStdout()
 				for _, p := range problems {
@@ -66,10 +66,6 @@ summary of what would be installed and exits 0.`,
 				fmt.Fprintf(out, "%d problem(s) in %s\n", len(problems), args[0])
 				return errSilent
 			}
-			if err != nil {
-				return err
-			}
-			h, err := installer.Resolve(a, rep)
 			if err != nil {
 				return err
 			}

@@ -110,7 +110,7 @@ func planOptions() (installer.PlanOptions, error) {
 }
 
 func planFor(w io.Writer, data []byte, name string, rep hwdetect.Report) (installer.Answers, installer.Plan, error) {
-	a, err := installer.ParseAndValidate(name, data, installer.Defaults(&rep), &rep)
+	a, h, err := installer.ParseAndResolve(name, data, installer.Defaults(&rep), &rep)
 	if err != nil {
 		return a, installer.Plan{}, printProblems(w, name, err)
 	}
@@ -118,7 +118,7 @@ func planFor(w io.Writer, data []byte, name string, rep hwdetect.Report) (instal
 	if err != nil {
 		return a, installer.Plan{}, err
 	}
-	p, err := installer.PlanInstall(a, rep, o)
+	p, err := installer.NewPlan(h, o)
 	if err != nil {
 		return a, p, printProblems(w, name, err)
 	}
