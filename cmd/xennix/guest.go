@@ -696,9 +696,7 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 						if err != nil && len(res.Output) > 0 {
 							fmt.Fprintf(&b, "%s\n", tailLines(string(res.Output), 20))
 						}
-						for _, c := range res.Changes {
-							fmt.Fprintf(&b, "wrote /etc/nixos/%s (previous version kept as %s.prev)\n", c.Path, c.Path)
-						}
+						b.WriteString(wroteFiles(res))
 						if err == nil && len(res.Changes) > 0 {
 							b.WriteString(ranRebuild(f.root, res))
 						}
@@ -707,14 +705,7 @@ func newSetupGuestsCmd(f *setupFlags) *cobra.Command {
 					},
 				},
 			})
-			if !f.accessible {
-				fmt.Fprint(w, report) // the plain prompts have shown it already
-			}
-			if errors.Is(err, tui.ErrQuit) {
-				fmt.Fprintln(w, "xennix-setup: quit; nothing changed")
-				return errSilent
-			}
-			return err
+			return screensDone(w, f.accessible, report, err)
 		},
 	}
 }

@@ -83,9 +83,7 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 					if len(res.Changes) == 0 {
 						b.WriteString("nothing to change\n")
 					}
-					for _, c := range res.Changes {
-						fmt.Fprintf(&b, "wrote /etc/nixos/%s (previous version kept as %s.prev)\n", c.Path, c.Path)
-					}
+					b.WriteString(wroteFiles(res))
 					if len(res.Changes) > 0 {
 						b.WriteString(ranRebuild(f.root, res))
 					}
@@ -93,14 +91,7 @@ Edit answers.yaml (or pass --answers), then diff and apply.`,
 					return report, nil
 				},
 			})
-			if !f.accessible {
-				fmt.Fprint(w, report) // the plain prompts have shown it already
-			}
-			if errors.Is(err, tui.ErrQuit) {
-				fmt.Fprintln(w, "xennix-setup: quit; nothing changed")
-				return errSilent
-			}
-			return err
+			return screensDone(w, f.accessible, report, err)
 		},
 	}
 	cmd.PersistentFlags().StringVar(&f.root, "root", "/", "root of the host to configure (for testing)")
@@ -239,9 +230,7 @@ func runSetupApply(ctx context.Context, in io.Reader, w io.Writer, f setupFlags)
 		fmt.Fprintln(w, "nothing to change")
 		return nil
 	}
-	for _, c := range res.Changes {
-		fmt.Fprintf(w, "wrote /etc/nixos/%s (previous version kept as %s.prev)\n", c.Path, c.Path)
-	}
+	fmt.Fprint(w, wroteFiles(res))
 	fmt.Fprint(w, ranRebuild(f.root, res))
 	return nil
 }
@@ -327,4 +316,26 @@ func previewText(h installer.InstalledHost, next installer.Answers, root string,
 		return text + fmt.Sprintf("apply will build %s (with --root nothing is activated)\n", filepath.Join(root, "etc/nixos")), nil
 	}
 	return text + fmt.Sprintf("apply will run: nixos-rebuild %s%s\n", pv.Mode, because(pv.Why)), nil
+}
+
+// wroteFiles says which files an apply wrote.
+func wroteFiles(res installer.ApplyResult) string {
+	var b strings.Builder
+	for _, c := range res.Changes {
+		fmt.Fprintf(&b, "wrote /etc/nixos/%s (previous version kept as %s.prev)\n", c.Path, c.Path)
+	}
+	return b.String()
+}
+
+// screensDone ends a run of xennix-setup's screens: what their apply did, printed once the
+// screen is gone (the plain prompts have shown it already), and a quit said as such.
+func screensDone(w io.Writer, accessible bool, report string, err error) error {
+	if !accessible {
+		fmt.Fprint(w, report)
+	}
+	if errors.Is(err, tui.ErrQuit) {
+		fmt.Fprintln(w, "xennix-setup: quit; nothing changed")
+		return errSilent
+	}
+	return err
 }
