@@ -285,14 +285,25 @@ func (f *networkForm) pages() []page {
 }
 
 func parseMTU(s string) (int, error) {
+	// Only the number: its range is netsetup's, and depends on IPv6 (fieldCheck).
+	return parseNumber(s, "is not an MTU (a number of bytes, or empty for 1500)")
+}
+
+func parseVLAN(s string) (int, error) {
+	// Only the number: its range is netsetup's (fieldCheck).
+	return parseNumber(s, "is not a VLAN id (1-4094, or empty)")
+}
+
+// parseNumber reads a whole number typed in a field, empty for 0; notA completes the
+// refusal of anything else ("x" is not a VLAN id …).
+func parseNumber(s, notA string) (int, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, nil
 	}
-	// Only the number: its range is netsetup's, and depends on IPv6 (fieldCheck).
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not an MTU (a number of bytes, or empty for 1500)", s)
+		return 0, fmt.Errorf("%q %s", s, notA)
 	}
 	return v, nil
 }
@@ -327,19 +338,6 @@ func (f *networkForm) fieldCheck(field string, v *string, parse func(string) err
 		}
 		return nil
 	}
-}
-
-func parseVLAN(s string) (int, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "0" {
-		return 0, nil
-	}
-	// Only the number: its range is netsetup's (fieldCheck).
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a VLAN id (1-4094, or empty)", s)
-	}
-	return v, nil
 }
 
 func parsePrefix(s string) (netip.Prefix, error) {
