@@ -16,19 +16,7 @@ import (
 // a confirmed plan as a dry run: the files and the transcript land under --out, and
 // progress comes back as events.
 func TestInteractiveDryRun(t *testing.T) {
-	fh, err := os.Open("../../assets/examples/hardware/uefi-ext4-dhcp.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	rep, err := hwdetect.Load(fh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := installer.Defaults(&rep)
-	a.Host.Hostname = "xen-01"
-	a.Disks.IDs = []string{"/dev/disk/by-id/nvme-eui.0025385b71b2c3d4"}
-	a.Users.Root.SSHKeys = []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC0/3/AsQp5CvKlxPyQoGVM2+WDfk3H+Ri/Wd3FN83hk ops@example.org"}
+	rep, a := interactiveFixture(t)
 	out := t.TempDir()
 	o, err := interactiveOptions(installFlags{dryRun: true, out: out}, rep, a)
 	if err != nil {
@@ -72,19 +60,7 @@ func TestInteractiveDryRun(t *testing.T) {
 // TestInteractiveInstallNeedsResumableAnswers: when the answers that --resume needs cannot
 // be saved, the install does not start (no step runs, nothing is written).
 func TestInteractiveInstallNeedsResumableAnswers(t *testing.T) {
-	fh, err := os.Open("../../assets/examples/hardware/uefi-ext4-dhcp.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	rep, err := hwdetect.Load(fh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := installer.Defaults(&rep)
-	a.Host.Hostname = "xen-01"
-	a.Disks.IDs = []string{"/dev/disk/by-id/nvme-eui.0025385b71b2c3d4"}
-	a.Users.Root.SSHKeys = []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC0/3/AsQp5CvKlxPyQoGVM2+WDfk3H+Ri/Wd3FN83hk ops@example.org"}
+	rep, a := interactiveFixture(t)
 	out := t.TempDir()
 	o, err := interactiveOptions(installFlags{dryRun: true, out: out}, rep, a)
 	if err != nil {
@@ -116,4 +92,24 @@ func TestInteractiveInstallNeedsResumableAnswers(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "mnt")); err == nil {
 		t.Error("files were written")
 	}
+}
+
+// interactiveFixture is the UEFI ext4 machine with the answers an operator gives on the
+// screens: a name, the disk, a root key.
+func interactiveFixture(t *testing.T) (hwdetect.Report, installer.Answers) {
+	t.Helper()
+	fh, err := os.Open("../../assets/examples/hardware/uefi-ext4-dhcp.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	rep, err := hwdetect.Load(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := installer.Defaults(&rep)
+	a.Host.Hostname = "xen-01"
+	a.Disks.IDs = []string{"/dev/disk/by-id/nvme-eui.0025385b71b2c3d4"}
+	a.Users.Root.SSHKeys = []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC0/3/AsQp5CvKlxPyQoGVM2+WDfk3H+Ri/Wd3FN83hk ops@example.org"}
+	return rep, a
 }

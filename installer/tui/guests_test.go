@@ -18,18 +18,7 @@ import (
 // guestsFixture is the guests example's host, installed: three tool guests (web, debian,
 // media) on a machine whose GPU's audio function is still free.
 func guestsFixture(t *testing.T) (hwdetect.Report, installer.Answers) {
-	t.Helper()
-	r := fixture(t, "guests-thinpool")
-	name := filepath.Join("..", "..", "assets", "examples", "guests-thinpool.yaml")
-	data, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := installer.Parse(name, data, installer.Defaults(&r))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r, a
+	return exampleFixture(t, "guests-thinpool")
 }
 
 // guestsDiff stands for the files' diff: one line per guest that is new.

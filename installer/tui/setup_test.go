@@ -19,9 +19,14 @@ import (
 
 // setupFixture is the rack server of the lvm-thinpool-bond-vlan example, installed.
 func setupFixture(t *testing.T) (hwdetect.Report, installer.Answers) {
+	return exampleFixture(t, "lvm-thinpool-bond-vlan")
+}
+
+// exampleFixture is an answers example with its machine.
+func exampleFixture(t *testing.T, example string) (hwdetect.Report, installer.Answers) {
 	t.Helper()
-	r := fixture(t, "lvm-thinpool-bond-vlan")
-	name := filepath.Join("..", "..", "assets", "examples", "lvm-thinpool-bond-vlan.yaml")
+	r := fixture(t, example)
+	name := filepath.Join("..", "..", "assets", "examples", example+".yaml")
 	data, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
