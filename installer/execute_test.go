@@ -64,7 +64,7 @@ func noopHooks(p Plan, calls *[]string) map[Action]Hook {
 }
 
 func syntheticPlan() Plan {
-	return Plan{Hostname: "t", Steps: []Step{
+	return Plan{Host: Resolved{Answers: Answers{Host: Host{Hostname: "t"}}}, Steps: []Step{
 		{Name: "preflight", Action: ActionPreflight},
 		{Name: "write-layout", Files: []File{{Path: "/tmp/xennix/disko.nix", Data: []byte("{ }\n")}}},
 		{Name: "disko", Commands: [][]string{{"disko", "--mode", "destroy,format,mount", "/tmp/xennix/disko.nix"}}, Destroys: []string{"/dev/disk/by-id/x"},

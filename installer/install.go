@@ -133,7 +133,7 @@ func (in *Installer) Preflight(ctx context.Context) []Issue {
 		hard("cannot read the hardware: %v", err)
 		rep = in.Report
 	}
-	for _, want := range in.Plan.Disks {
+	for _, want := range in.Plan.Host.Disks {
 		id := want.ByID
 		if id == "" {
 			id = "/dev/" + want.Name
@@ -209,7 +209,7 @@ func describeContents(d hwdetect.Disk) string {
 // the confirmation an operator must give.
 func (p Plan) WipeSummary() []string {
 	var out []string
-	for _, d := range p.Disks {
+	for _, d := range p.Host.Disks {
 		id := d.ByID
 		if id == "" {
 			id = "/dev/" + d.Name

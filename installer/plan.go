@@ -30,15 +30,13 @@ const (
 // write and commands to run). NewPlan makes it without touching anything; --dry-run prints
 // it, the review screen shows it, and Execute carries it out.
 type Plan struct {
-	Hostname string
-	// Disks are the target disks, in layout order.
-	Disks []hwdetect.Disk
 	Steps []Step
 	// Notes are things the operator should know about this plan (unlocked inputs, …).
 	Notes []string
 	// Summary is the one-line description of what is installed.
 	Summary string
-	// Host is what the plan installs, resolved on the machine.
+	// Host is what the plan installs, resolved on the machine: its name, its disks (the
+	// targets, in layout order).
 	Host Resolved
 }
 
@@ -172,7 +170,7 @@ func NewPlan(h Resolved, o PlanOptions) (Plan, error) {
 	if a.Install.Webhook == "" {
 		steps = withoutWebhooks(steps)
 	}
-	return Plan{Hostname: host, Disks: disks, Steps: steps, Notes: notes, Summary: h.Summary(), Host: h}, nil
+	return Plan{Steps: steps, Notes: notes, Summary: h.Summary(), Host: h}, nil
 }
 
 // withoutWebhooks drops the webhook steps of a plan whose answers name no webhook.
@@ -199,7 +197,7 @@ func diskNames(ds []hwdetect.Disk) []string {
 // golden tests compare.
 func (p Plan) Transcript() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# XenNix install plan for %s\n# %s\n", p.Hostname, p.Summary)
+	fmt.Fprintf(&b, "# XenNix install plan for %s\n# %s\n", p.Host.Answers.Host.Hostname, p.Summary)
 	for _, n := range p.Notes {
 		fmt.Fprintf(&b, "# note: %s\n", n)
 	}

@@ -222,7 +222,7 @@ func TestPlanSafety(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, r, p := examplePlan(t, name, PlanOptions{Inputs: testInputs, HostModules: testModules})
 			selected := map[string]bool{}
-			for _, d := range p.Disks {
+			for _, d := range p.Host.Disks {
 				selected[d.ByID] = true
 				if d.InstallerMedium {
 					t.Errorf("plan selects the installer medium %s", d.ByID)

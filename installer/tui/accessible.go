@@ -230,7 +230,7 @@ func accessibleReview(st *state, run func(*huh.Group) error, say func(string, ..
 		}
 	}
 	st.confirmed = nil
-	for _, d := range st.plan.Disks {
+	for _, d := range st.plan.Host.Disks {
 		name := d.Name
 		var typed string
 		err := run(huh.NewGroup(huh.NewInput().

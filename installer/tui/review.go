@@ -152,7 +152,7 @@ func (r *review) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 // confirmOne checks the typed name of the disk being confirmed.
 func (r *review) confirmOne() tea.Cmd {
-	disks := r.st.plan.Disks
+	disks := r.st.plan.Host.Disks
 	if r.disk >= len(disks) {
 		return nil
 	}
@@ -230,8 +230,8 @@ func (r *review) confirmView() string {
 		}
 		b.WriteString(wrapText(mark+w, r.w) + "\n")
 	}
-	if r.disk < len(r.st.plan.Disks) {
-		d := r.st.plan.Disks[r.disk]
+	if r.disk < len(r.st.plan.Host.Disks) {
+		d := r.st.plan.Host.Disks[r.disk]
 		b.WriteString("\n" + wrapText(fmt.Sprintf("To erase %s (%s %s, serial %s), type its name, %s:", d.Name, strings.TrimSpace(d.Model), installer.Size(d.SizeBytes).Human(), d.Serial, d.Name), r.w) + "\n")
 		b.WriteString(r.input.View() + "\n")
 	}
@@ -251,7 +251,7 @@ func (r *review) summary() string {
 	}
 	b.WriteString(wrapText(st.plan.Summary, r.w) + "\n\n")
 	var disks []string
-	for _, d := range st.plan.Disks {
+	for _, d := range st.plan.Host.Disks {
 		disks = append(disks, fmt.Sprintf("%s (%s %s)", d.Name, strings.TrimSpace(d.Model), installer.Size(d.SizeBytes).Human()))
 	}
 	line("Disks", strings.Join(disks, " + "))
